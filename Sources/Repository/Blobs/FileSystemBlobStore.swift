@@ -1,0 +1,278 @@
+import Crypto
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Blobs as read-only files under `<root>/sha256/ab/cd/<hex>`.
+///
+/// A write streams into `<root>/tmp/<pid>-<random>.partial` while it is hashed, is fsynced, and
+/// is then hard-linked into place. `link(2)` fails when the name exists, so a stored blob is
+/// never rewritten, and two writers of the same bytes both succeed with one file. The staging
+/// name carries the writer's pid, which is how a later `gc` tells a live write from one that a
+/// crash left behind.
+package struct FileSystemBlobStore: BlobStore {
+    package let root: URL
+    /// Writes longer than this many bytes are abandoned with `.tooLarge`; `nil` means no limit.
+    package let maximumBlobSize: Int64?
+    /// A staged write older than this is abandoned even if a process with its pid is alive,
+    /// because pids are reused.
+    package let abandonAfter: TimeInterval
+
+    static let headLength = 8192
+    static let stagingSuffix = ".partial"
+
+    package init(root: URL, maximumBlobSize: Int64? = nil, abandonAfter: TimeInterval = 24 * 3600) throws {
+        self.root = root
+        self.maximumBlobSize = maximumBlobSize
+        self.abandonAfter = abandonAfter
+        try POSIXFile.makeDirectory(stagingDirectory.path)
+        try POSIXFile.makeDirectory(hashDirectory.path)
+    }
+
+    var hashDirectory: URL { root.appendingPathComponent("sha256", isDirectory: true) }
+    var stagingDirectory: URL { root.appendingPathComponent("tmp", isDirectory: true) }
+
+    /// Where the blob lives: two levels of fan-out keep directories small at millions of blobs.
+    package func path(for id: BlobID) -> String {
+        let hex = id.hex
+        let a = hex.prefix(2)
+        let b = hex.dropFirst(2).prefix(2)
+        return hashDirectory.path + "/\(a)/\(b)/\(hex)"
+    }
+
+    package func beginWrite() throws -> any BlobWriter {
+        let name = "\(getpid())-\(UUID().uuidString.lowercased())\(Self.stagingSuffix)"
+        let path = stagingDirectory.path + "/" + name
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw POSIXFile.error("cannot create \(name)") }
+        return FileBlobWriter(fd: fd, path: path, limit: maximumBlobSize)
+    }
+
+    @discardableResult
+    package func publish(_ staged: StagedBlob) throws -> Bool {
+        let target = path(for: staged.id)
+        let directory = (target as NSString).deletingLastPathComponent
+        try POSIXFile.makeDirectory(directory, syncingParents: true)
+        if link(staged.stagingPath, target) == 0 {
+            try POSIXFile.syncDirectory(directory)
+            unlink(staged.stagingPath)
+            return true
+        }
+        let linkErrno = errno
+        guard linkErrno == EEXIST else {
+            throw POSIXFile.error("cannot publish \(staged.id.shortDescription)", code: linkErrno)
+        }
+        // Already stored. A copy of the wrong length was damaged after it was written; the
+        // staged bytes are known good, so they replace it. Otherwise the stored copy stays.
+        if let existing = length(of: staged.id), existing != staged.length {
+            guard rename(staged.stagingPath, target) == 0 else {
+                throw POSIXFile.error("cannot repair \(staged.id.shortDescription)")
+            }
+            try POSIXFile.syncDirectory(directory)
+            return true
+        }
+        unlink(staged.stagingPath)
+        return false
+    }
+
+    package func discard(_ staged: StagedBlob) {
+        unlink(staged.stagingPath)
+    }
+
+    package func contains(_ id: BlobID) -> Bool {
+        access(path(for: id), F_OK) == 0
+    }
+
+    package func length(of id: BlobID) -> Int64? {
+        var info = stat()
+        guard stat(path(for: id), &info) == 0 else { return nil }
+        return Int64(info.st_size)
+    }
+
+    package func openForReading(_ id: BlobID) throws -> any BlobReader {
+        let fd = open(path(for: id), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { throw RepositoryError.notFound(kind: "blob", id: id.description) }
+            throw POSIXFile.error("cannot open \(id.shortDescription)")
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            close(fd)
+            throw POSIXFile.error("cannot stat \(id.shortDescription)")
+        }
+        return FileBlobReader(fd: fd, length: Int64(info.st_size))
+    }
+
+    package func verify(_ id: BlobID) throws -> BlobVerification {
+        let reader: any BlobReader
+        do {
+            reader = try openForReading(id)
+        } catch RepositoryError.notFound {
+            return .missing
+        }
+        defer { reader.close() }
+        var hasher = SHA256()
+        var offset: Int64 = 0
+        while true {
+            let chunk = try reader.read(at: offset, upTo: POSIXFile.chunkSize)
+            if chunk.isEmpty { break }
+            hasher.update(data: chunk)
+            offset += Int64(chunk.count)
+        }
+        let actual = BlobID(digest: hasher.finalize())
+        return actual == id ? .intact : .corrupt(actual: actual)
+    }
+
+    package func remove(_ id: BlobID) throws {
+        if unlink(path(for: id)) != 0, errno != ENOENT {
+            throw POSIXFile.error("cannot remove \(id.shortDescription)")
+        }
+    }
+
+    package func allBlobIDs() throws -> [BlobID] {
+        var ids: [BlobID] = []
+        for a in try POSIXFile.entries(of: hashDirectory.path) {
+            for b in try POSIXFile.entries(of: hashDirectory.path + "/" + a) {
+                for name in try POSIXFile.entries(of: hashDirectory.path + "/\(a)/\(b)") {
+                    // Anything that is not a well-formed blob name is not a blob; `check` would
+                    // rather see it reported as missing than crash on it.
+                    if let id = try? BlobID(parsing: name), path(for: id).hasSuffix("/\(a)/\(b)/\(name)") {
+                        ids.append(id)
+                    }
+                }
+            }
+        }
+        return ids
+    }
+
+    package func abandonedWrites() throws -> [String] {
+        let now = Date().timeIntervalSince1970
+        return try POSIXFile.entries(of: stagingDirectory.path).filter { name in
+            let path = stagingDirectory.path + "/" + name
+            var info = stat()
+            guard stat(path, &info) == 0 else { return false }
+            if now - TimeInterval(info.st_mtim.tv_sec) > abandonAfter { return true }
+            guard let pid = Int32(name.prefix { $0 != "-" }) else { return true }
+            return kill(pid, 0) != 0 && errno == ESRCH
+        }
+    }
+
+    @discardableResult
+    package func removeAbandonedWrites() throws -> Int {
+        var removed = 0
+        for name in try abandonedWrites() where unlink(stagingDirectory.path + "/" + name) == 0 {
+            removed += 1
+        }
+        return removed
+    }
+}
+
+/// A write into a staging file, hashing as it goes.
+final class FileBlobWriter: BlobWriter {
+    private var fd: Int32
+    private let path: String
+    private let limit: Int64?
+    private var hasher = SHA256()
+    private var length: Int64 = 0
+    private var head: [UInt8] = []
+    private var done = false
+
+    init(fd: Int32, path: String, limit: Int64?) {
+        self.fd = fd
+        self.path = path
+        self.limit = limit
+        head.reserveCapacity(FileSystemBlobStore.headLength)
+    }
+
+    deinit {
+        if !done { cancel() }
+    }
+
+    func append(_ bytes: UnsafeRawBufferPointer) throws {
+        precondition(!done, "append after finish or cancel")
+        if let limit, length + Int64(bytes.count) > limit {
+            cancel()
+            throw RepositoryError.tooLarge(limit: limit)
+        }
+        if head.count < FileSystemBlobStore.headLength {
+            head.append(contentsOf: bytes.prefix(FileSystemBlobStore.headLength - head.count))
+        }
+        hasher.update(bufferPointer: bytes)
+        do {
+            try POSIXFile.writeAll(fd, bytes)
+        } catch {
+            cancel()
+            throw error
+        }
+        length += Int64(bytes.count)
+    }
+
+    func finish() throws -> StagedBlob {
+        precondition(!done, "finish after finish or cancel")
+        // Read-only from the start: the inode becomes the stored blob by a hard link.
+        guard fchmod(fd, 0o444) == 0, fsync(fd) == 0 else {
+            let error = POSIXFile.error("cannot sync a staged blob")
+            cancel()
+            throw error
+        }
+        close(fd)
+        fd = -1
+        done = true
+        return StagedBlob(id: BlobID(digest: hasher.finalize()), length: length, head: head, stagingPath: path)
+    }
+
+    func cancel() {
+        if fd >= 0 {
+            close(fd)
+            fd = -1
+        }
+        if !done {
+            unlink(path)
+            done = true
+        }
+    }
+}
+
+final class FileBlobReader: BlobReader {
+    private var fd: Int32
+    let length: Int64
+
+    init(fd: Int32, length: Int64) {
+        self.fd = fd
+        self.length = length
+    }
+
+    deinit { close() }
+
+    func read(at offset: Int64, upTo count: Int) throws -> [UInt8] {
+        precondition(fd >= 0, "read after close")
+        let wanted = Int(max(0, min(Int64(count), length - offset)))
+        if wanted == 0 { return [] }
+        return try [UInt8](unsafeUninitializedCapacity: wanted) { buffer, initialized in
+            var got = 0
+            while got < wanted {
+                let n = pread(fd, buffer.baseAddress! + got, wanted - got, off_t(offset) + off_t(got))
+                if n < 0, errno == EINTR { continue }
+                if n < 0 { throw POSIXFile.error("cannot read a blob") }
+                if n == 0 { break }
+                got += n
+            }
+            initialized = got
+        }
+    }
+
+    func close() {
+        if fd >= 0 {
+            #if canImport(Glibc)
+            Glibc.close(fd)
+            #else
+            Darwin.close(fd)
+            #endif
+            fd = -1
+        }
+    }
+}

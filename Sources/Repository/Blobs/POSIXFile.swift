@@ -1,0 +1,64 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The few file-system calls the blob store needs, with errors turned into `RepositoryError`.
+enum POSIXFile {
+    static let chunkSize = 1 << 20
+
+    static func error(_ what: String, code: Int32 = errno) -> RepositoryError {
+        .storage("\(what): \(String(cString: strerror(code)))")
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0, errno == EINTR { continue }
+            if n < 0 { throw error("cannot write") }
+            offset += n
+        }
+    }
+
+    /// Creates a directory and its missing parents. With `syncingParents`, each directory that
+    /// gains a new entry is fsynced, so a new path survives a power cut.
+    static func makeDirectory(_ path: String, syncingParents: Bool = false) throws {
+        if access(path, F_OK) == 0 { return }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty, parent != path {
+            try makeDirectory(parent, syncingParents: syncingParents)
+        }
+        if mkdir(path, 0o755) != 0, errno != EEXIST {
+            throw error("cannot create the folder \(path)")
+        }
+        if syncingParents { try syncDirectory(parent) }
+    }
+
+    static func syncDirectory(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw error("cannot open the folder \(path)") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw error("cannot sync the folder \(path)") }
+    }
+
+    /// The names in a directory, without `.` and `..`; a missing directory has none.
+    static func entries(of path: String) throws -> [String] {
+        guard let dir = opendir(path) else {
+            if errno == ENOENT { return [] }
+            throw error("cannot list \(path)")
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+}

@@ -1,0 +1,94 @@
+import GRDB
+
+extension SQLiteMetadataStore {
+    package func createItem(_ new: NewContentItem, body: StagedBlob, blobs: some BlobStore) async throws -> ContentItem {
+        guard !new.name.isEmpty, new.name.utf8.count <= 1024, !new.name.contains("/"), !new.name.contains("\0") else {
+            blobs.discard(body)
+            throw RepositoryError.invalid(field: "name", reason: "must be 1 to 1024 bytes without '/' or NUL")
+        }
+        let now = Self.now()
+        do {
+            return try await writeImmediately { db in
+                guard try Row.fetchOne(db, sql: "SELECT 1 FROM principal WHERE id = ?", arguments: [new.ownerID]) != nil else {
+                    throw RepositoryError.notFound(kind: "principal", id: new.ownerID)
+                }
+                var id = Identifiers.poolID()
+                while try Row.fetchOne(db, sql: "SELECT 1 FROM contentItem WHERE id = ?", arguments: [id]) != nil {
+                    id = Identifiers.poolID()
+                }
+                let blobID = body.id.description
+                try db.execute(
+                    sql: "INSERT INTO blob (id, length, createdAt) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                    arguments: [blobID, body.length, now])
+                try db.execute(
+                    sql: """
+                        INSERT INTO contentItem (id, name, description, mimeType, visibility, currentVersion,
+                            createdAt, createdBy, lastModifiedAt, lastModifiedBy, bodyLastModifiedAt)
+                        VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [id, new.name, new.description, new.mimeType, new.visibility.rawValue,
+                                now, new.ownerID, now, new.ownerID, now])
+                try db.execute(
+                    sql: """
+                        INSERT INTO contentVersion (itemId, number, blobId, length, mimeType, fileName, savedAt, savedBy)
+                        VALUES (?, 1, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [id, blobID, body.length, new.mimeType, new.name, now, new.ownerID])
+                try db.execute(
+                    sql: "INSERT INTO contentGrant (itemId, principalId, role, grantedAt) VALUES (?, ?, 'manager', ?)",
+                    arguments: [id, new.ownerID, now])
+                try db.execute(
+                    sql: """
+                        INSERT INTO activity (actorId, itemId, sourcePath, appId, templateId, messageKey, createdAt)
+                        VALUES (?, ?, ?, 'Content', 'default', 'CREATED_FILE', ?)
+                        """,
+                    arguments: [new.ownerID, id, "/p/\(id)", now])
+                try db.execute(
+                    sql: """
+                        INSERT INTO extractionJob (blobId, state, enqueuedAt) VALUES (?, 'pending', ?)
+                        ON CONFLICT (blobId) DO NOTHING
+                        """,
+                    arguments: [blobID, now])
+                // Last, under the write lock: a concurrent `gc` either ran before (and the bytes
+                // are stored again here) or runs after the commit (and sees the reference).
+                try blobs.publish(body)
+                return ContentItem(
+                    id: id, name: new.name, description: new.description, mimeType: new.mimeType,
+                    visibility: new.visibility, currentVersion: 1, blobID: body.id, length: body.length,
+                    createdAt: now, createdBy: new.ownerID, lastModifiedAt: now)
+            }
+        } catch {
+            blobs.discard(body)
+            throw error
+        }
+    }
+
+    package func item(id: String) async throws -> ContentItem? {
+        try await database.read { db in
+            guard let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT i.*, v.blobId, v.length FROM contentItem i
+                    LEFT JOIN contentVersion v ON v.itemId = i.id AND v.number = i.currentVersion
+                    WHERE i.id = ?
+                    """,
+                arguments: [id])
+            else { return nil }
+            let blob: String? = row["blobId"]
+            return ContentItem(
+                id: row["id"], name: row["name"], description: row["description"], mimeType: row["mimeType"],
+                visibility: Visibility(rawValue: row["visibility"]) ?? .private,
+                currentVersion: row["currentVersion"],
+                blobID: try blob.map { try BlobID(parsing: $0) },
+                length: row["length"] ?? 0,
+                createdAt: row["createdAt"], createdBy: row["createdBy"], lastModifiedAt: row["lastModifiedAt"])
+        }
+    }
+
+    package func deleteItem(id: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM contentItem WHERE id = ?", arguments: [id])
+            guard db.changesCount > 0 else { throw RepositoryError.notFound(kind: "item", id: id) }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import GRDB
+
+/// The metadata in one SQLite file, in WAL mode behind a GRDB `DatabasePool`.
+///
+/// Every store method is one transaction. Writes that must not interleave with a concurrent
+/// `gc` (in this process or another) take the write lock up front (`BEGIN IMMEDIATE`).
+package struct SQLiteMetadataStore: Sendable {
+    package let database: DatabasePool
+    package let passwordHasher: PasswordHasher
+
+    /// Opens (creating if needed) the database file. Call `migrate()` before use.
+    package init(path: String, passwordHasher: PasswordHasher = .standard) throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        // Other processes (`oaken gc` beside a running server) hold the write lock for short
+        // transactions; wait for them rather than fail.
+        configuration.busyMode = .timeout(30)
+        do {
+            database = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw RepositoryError.storage("cannot open the database \(path): \(error)")
+        }
+        self.passwordHasher = passwordHasher
+    }
+
+    /// Brings the schema up to date. Idempotent: on a current database it changes nothing.
+    package func migrate() throws {
+        try SQLiteSchema.migrator.migrate(database)
+    }
+
+    /// The names of the migrations applied so far, in order.
+    package func appliedMigrations() async throws -> [String] {
+        try await database.read { db in
+            try SQLiteSchema.migrator.appliedIdentifiers(db).sorted()
+        }
+    }
+
+    /// Runs `body` in a transaction that holds the write lock from its start.
+    func writeImmediately<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await database.writeWithoutTransaction { db in
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(db)
+                return .commit
+            }
+            return result!
+        }
+    }
+
+    static func now() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded())
+    }
+}
+
+extension SQLiteMetadataStore: UserStore, ContentItemStore, BlobReferenceStore {}
+
+extension DatabaseError {
+    var isUniqueViolation: Bool {
+        extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
+    }
+}

@@ -1,0 +1,20 @@
+/// Users and their credentials.
+package protocol UserStore: Sendable {
+    /// Registers a user with a new opaque id and a password stored through a slow KDF.
+    /// Throws `.invalid` for a bad login name or password and `.conflict` when the login name
+    /// is taken (compared without case).
+    func createUser(_ new: NewUser, password: String?) async throws -> User
+
+    /// The user with this opaque id, or `nil`.
+    func user(id: String) async throws -> User?
+
+    /// The user with this login name (compared without case), or `nil`.
+    func user(loginName: String) async throws -> User?
+
+    /// The user when the password is theirs, else `nil`. Takes as long for an unknown login
+    /// name as for a wrong password, so timing does not tell which names exist.
+    func authenticate(loginName: String, password: String) async throws -> User?
+
+    /// Replaces a user's password. Throws `.notFound` for an unknown user.
+    func setPassword(userID: String, password: String) async throws
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+@main
+struct Oaken: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "oaken",
+        abstract: "A search-integrated content repository that speaks the Sakai OAE 1.2 API.",
+        subcommands: [
+            UserCommand.self, PutCommand.self, GetCommand.self, CheckCommand.self, GCCommand.self, StatsCommand.self,
+        ]
+    )
+}
