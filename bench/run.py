@@ -1,0 +1,11 @@
+"""Runs every Oaken benchmark (`make bench`). Each prints medians and ratios against a
+reference program measured in the same run."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import put  # noqa: E402
+
+if __name__ == "__main__":
+    put.main()
