@@ -172,14 +172,24 @@ package struct FileSystemBlobStore: BlobStore {
 }
 
 /// A write into a staging file, hashing as it goes.
+///
+/// Bytes are gathered into pooled buffers; each full buffer is written by the caller and then
+/// hashed on the `PipelinedHasher`'s thread while the caller goes on. Every few MiB the
+/// kernel is asked to start writing back what was written, so the final fsync has little left.
 final class FileBlobWriter: BlobWriter {
     private var fd: Int32
     private let path: String
     private let limit: Int64?
-    private var hasher = SHA256()
+    private let hasher = PipelinedHasher()
+    private var buffer: UnsafeMutableRawBufferPointer?
+    private var buffered = 0
     private var length: Int64 = 0
+    private var written: Int64 = 0
+    private var flushedUpTo: Int64 = 0
     private var head: [UInt8] = []
     private var done = false
+
+    static let writebackInterval: Int64 = 8 << 20
 
     init(fd: Int32, path: String, limit: Int64?) {
         self.fd = fd
@@ -201,18 +211,41 @@ final class FileBlobWriter: BlobWriter {
         if head.count < FileSystemBlobStore.headLength {
             head.append(contentsOf: bytes.prefix(FileSystemBlobStore.headLength - head.count))
         }
-        hasher.update(bufferPointer: bytes)
+        length += Int64(bytes.count)
+        var offset = 0
+        while offset < bytes.count {
+            let target = buffer ?? hasher.acquire()
+            buffer = target
+            let n = min(bytes.count - offset, target.count - buffered)
+            (target.baseAddress! + buffered).copyMemory(from: bytes.baseAddress! + offset, byteCount: n)
+            buffered += n
+            offset += n
+            if buffered == target.count { try flushBuffer() }
+        }
+    }
+
+    /// Writes the current buffer and hands it to the hasher.
+    private func flushBuffer() throws {
+        guard let target = buffer else { return }
         do {
-            try POSIXFile.writeAll(fd, bytes)
+            try POSIXFile.writeAll(fd, UnsafeRawBufferPointer(rebasing: target[..<buffered]))
         } catch {
             cancel()
             throw error
         }
-        length += Int64(bytes.count)
+        hasher.submit(target, count: buffered)
+        written += Int64(buffered)
+        buffer = nil
+        buffered = 0
+        if written - flushedUpTo >= Self.writebackInterval {
+            POSIXFile.startWriteback(fd, offset: flushedUpTo, count: written - flushedUpTo)
+            flushedUpTo = written
+        }
     }
 
     func finish() throws -> StagedBlob {
         precondition(!done, "finish after finish or cancel")
+        try flushBuffer()
         // Read-only from the start: the inode becomes the stored blob by a hard link.
         guard fchmod(fd, 0o444) == 0, fsync(fd) == 0 else {
             let error = POSIXFile.error("cannot sync a staged blob")
@@ -226,6 +259,10 @@ final class FileBlobWriter: BlobWriter {
     }
 
     func cancel() {
+        if let target = buffer {
+            hasher.release(target)
+            buffer = nil
+        }
         if fd >= 0 {
             close(fd)
             fd = -1

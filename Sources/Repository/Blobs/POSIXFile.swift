@@ -24,6 +24,22 @@ enum POSIXFile {
         }
     }
 
+    /// Asks the kernel to start writing a range of a file back to disk without waiting for it
+    /// (Linux `sync_file_range` with `SYNC_FILE_RANGE_WRITE`). A later fsync then has less to
+    /// wait for. Where the call does not exist this does nothing; fsync still makes the data
+    /// durable.
+    static func startWriteback(_ fd: Int32, offset: Int64, count: Int64) {
+        _ = syncFileRange?(fd, offset, count, 2 /* SYNC_FILE_RANGE_WRITE */)
+    }
+
+    private typealias SyncFileRange = @convention(c) (Int32, Int64, Int64, UInt32) -> Int32
+
+    /// Looked up at run time: Swift's Glibc module hides this GNU extension.
+    private static let syncFileRange: SyncFileRange? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range") else { return nil }
+        return unsafeBitCast(symbol, to: SyncFileRange.self)
+    }()
+
     /// Creates a directory and its missing parents. With `syncingParents`, each directory that
     /// gains a new entry is fsynced, so a new path survives a power cut.
     static func makeDirectory(_ path: String, syncingParents: Bool = false) throws {
