@@ -10,7 +10,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OAKEN = os.environ.get("OAKEN_BINARY", os.path.join(ROOT, ".build", "release", "oaken"))
-REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
+REPEATS = int(os.environ.get("BENCH_REPEATS", "7"))
 
 
 def run_timed(argv, **kwargs):
