@@ -41,7 +41,10 @@ let package = Package(
         ),
         .target(
             name: "Indexer",
-            dependencies: ["Repository", "CPoppler", "CLibXML2"],
+            dependencies: [
+                "Repository", "CPoppler", "CLibXML2",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(
@@ -59,7 +62,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "RepositoryTests", dependencies: ["Repository"], swiftSettings: strictSettings),
-        .testTarget(name: "IndexerTests", dependencies: ["Indexer"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "IndexerTests",
+            dependencies: ["Indexer", "Repository", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "ServerTests", dependencies: ["Server"], swiftSettings: strictSettings),
         .testTarget(
             name: "OakenCommandTests",

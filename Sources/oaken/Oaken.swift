@@ -6,7 +6,8 @@ struct Oaken: AsyncParsableCommand {
         commandName: "oaken",
         abstract: "A search-integrated content repository that speaks the Sakai OAE 1.2 API.",
         subcommands: [
-            UserCommand.self, PutCommand.self, GetCommand.self, CheckCommand.self, GCCommand.self, StatsCommand.self,
+            UserCommand.self, PutCommand.self, GetCommand.self, IndexCommand.self, SearchCommand.self, CheckCommand.self,
+            GCCommand.self, StatsCommand.self, ExtractWorkerCommand.self,
         ]
     )
 }

@@ -6,12 +6,30 @@ package protocol ContentItemStore: Sendable {
     /// Throws `.notFound` for an unknown owner.
     func createItem(_ new: NewContentItem, body: StagedBlob, blobs: some BlobStore) async throws -> ContentItem
 
+    /// Makes the staged blob the item's new current version, in one transaction that also
+    /// publishes the blob and queues its extraction; earlier versions are kept. Throws
+    /// `.notFound` for an unknown item; the staged blob is then discarded.
+    func addVersion(
+        toItem id: String, body: StagedBlob, mimeType: String, savedBy: String, blobs: some BlobStore,
+        importedFrom: ImportedFile?
+    ) async throws -> ContentItem
+
+    /// The item bulk indexing stored from this file: `unchanged` when size and modification
+    /// time still match, `changed` when they do not, `nil` when the path is new.
+    func importedItem(for file: ImportedFile) async throws -> ImportedItemState?
+
     /// The item with this pool id, or `nil`.
     func item(id: String) async throws -> ContentItem?
 
     /// Deletes an item with all its versions, grants, tags and comments. Its blobs stay until
     /// `gc` finds nothing else references them. Throws `.notFound` for an unknown item.
     func deleteItem(id: String) async throws
+}
+
+/// What bulk indexing knows of a file it saw before.
+package enum ImportedItemState: Sendable, Equatable {
+    case unchanged(itemID: String)
+    case changed(itemID: String)
 }
 
 /// What garbage collection and consistency checks need of the metadata.
@@ -27,6 +45,9 @@ package protocol BlobReferenceStore: Sendable {
     func sweepUnreferencedBlobs(
         unrecorded: [BlobID], remove: @escaping @Sendable (BlobID) throws -> Void
     ) async throws -> [BlobID]
+
+    /// Whether the metadata records the blob (some version stores, or stored, these bytes).
+    func isRecorded(_ blob: BlobID) async throws -> Bool
 
     /// Problems the database finds in itself: integrity and foreign-key violations.
     func databaseProblems() async throws -> [String]

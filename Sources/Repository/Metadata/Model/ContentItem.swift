@@ -37,12 +37,33 @@ package struct NewContentItem: Sendable, Equatable {
     package var ownerID: String
     package var visibility: Visibility
     package var description: String
+    /// The file this item was bulk-imported from, if it was.
+    package var importedFrom: ImportedFile?
 
-    package init(name: String, mimeType: String, ownerID: String, visibility: Visibility = .private, description: String = "") {
+    package init(
+        name: String, mimeType: String, ownerID: String, visibility: Visibility = .private, description: String = "",
+        importedFrom: ImportedFile? = nil
+    ) {
         self.name = name
         self.mimeType = mimeType
         self.ownerID = ownerID
         self.visibility = visibility
         self.description = description
+        self.importedFrom = importedFrom
+    }
+}
+
+/// A file on disk as bulk indexing saw it: a later run that sees the same path, size and
+/// modification time knows it stored it already.
+package struct ImportedFile: Sendable, Equatable {
+    package var path: String
+    package var size: Int64
+    /// Modification time in nanoseconds since 1970.
+    package var modifiedAt: Int64
+
+    package init(path: String, size: Int64, modifiedAt: Int64) {
+        self.path = path
+        self.size = size
+        self.modifiedAt = modifiedAt
     }
 }

@@ -41,6 +41,12 @@ extension SQLiteMetadataStore {
         }
     }
 
+    package func isRecorded(_ blob: BlobID) async throws -> Bool {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT 1 FROM blob WHERE id = ?", arguments: [blob.description]) != nil
+        }
+    }
+
     package func databaseProblems() async throws -> [String] {
         try await database.read { db in
             var problems = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }

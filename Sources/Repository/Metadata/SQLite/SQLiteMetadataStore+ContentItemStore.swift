@@ -43,12 +43,8 @@ extension SQLiteMetadataStore {
                         VALUES (?, ?, ?, 'Content', 'default', 'CREATED_FILE', ?)
                         """,
                     arguments: [new.ownerID, id, "/p/\(id)", now])
-                try db.execute(
-                    sql: """
-                        INSERT INTO extractionJob (blobId, state, enqueuedAt) VALUES (?, 'pending', ?)
-                        ON CONFLICT (blobId) DO NOTHING
-                        """,
-                    arguments: [blobID, now])
+                try Self.queueExtraction(of: blobID, at: now, in: db)
+                if let file = new.importedFrom { try Self.recordImport(file, itemID: id, at: now, in: db) }
                 // Last, under the write lock: a concurrent `gc` either ran before (and the bytes
                 // are stored again here) or runs after the commit (and sees the reference).
                 try blobs.publish(body)
@@ -61,6 +57,79 @@ extension SQLiteMetadataStore {
             blobs.discard(body)
             throw error
         }
+    }
+
+    package func addVersion(
+        toItem id: String, body: StagedBlob, mimeType: String, savedBy: String, blobs: some BlobStore,
+        importedFrom: ImportedFile?
+    ) async throws -> ContentItem {
+        let now = Self.now()
+        do {
+            try await writeImmediately { db in
+                guard let row = try Row.fetchOne(db, sql: "SELECT currentVersion, name FROM contentItem WHERE id = ?", arguments: [id])
+                else { throw RepositoryError.notFound(kind: "item", id: id) }
+                let number = (row["currentVersion"] as Int) + 1
+                let name: String = row["name"]
+                let blobID = body.id.description
+                try db.execute(
+                    sql: "INSERT INTO blob (id, length, createdAt) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                    arguments: [blobID, body.length, now])
+                try db.execute(
+                    sql: """
+                        INSERT INTO contentVersion (itemId, number, blobId, length, mimeType, fileName, savedAt, savedBy)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [id, number, blobID, body.length, mimeType, name, now, savedBy])
+                try db.execute(
+                    sql: """
+                        UPDATE contentItem SET currentVersion = ?, mimeType = ?, lastModifiedAt = ?, lastModifiedBy = ?,
+                            bodyLastModifiedAt = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [number, mimeType, now, savedBy, now, id])
+                try db.execute(
+                    sql: """
+                        INSERT INTO activity (actorId, itemId, sourcePath, appId, templateId, messageKey, createdAt)
+                        VALUES (?, ?, ?, 'Content', 'default', 'UPDATED_FILE', ?)
+                        """,
+                    arguments: [savedBy, id, "/p/\(id)", now])
+                try Self.queueExtraction(of: blobID, at: now, in: db)
+                if let importedFrom { try Self.recordImport(importedFrom, itemID: id, at: now, in: db) }
+                try blobs.publish(body)
+            }
+        } catch {
+            blobs.discard(body)
+            throw error
+        }
+        guard let item = try await item(id: id) else { throw RepositoryError.notFound(kind: "item", id: id) }
+        return item
+    }
+
+    package func importedItem(for file: ImportedFile) async throws -> ImportedItemState? {
+        try await database.read { db in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT itemId, size, modifiedAt FROM importedFile WHERE path = ?", arguments: [file.path])
+            else { return nil }
+            let itemID: String = row["itemId"]
+            let unchanged = (row["size"] as Int64) == file.size && (row["modifiedAt"] as Int64) == file.modifiedAt
+            return unchanged ? .unchanged(itemID: itemID) : .changed(itemID: itemID)
+        }
+    }
+
+    private static func queueExtraction(of blobID: String, at now: Int64, in db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO extractionJob (blobId, state, enqueuedAt) VALUES (?, 'pending', ?) ON CONFLICT (blobId) DO NOTHING",
+            arguments: [blobID, now])
+    }
+
+    private static func recordImport(_ file: ImportedFile, itemID: String, at now: Int64, in db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO importedFile (path, size, modifiedAt, itemId, importedAt) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (path) DO UPDATE SET size = excluded.size, modifiedAt = excluded.modifiedAt,
+                    itemId = excluded.itemId, importedAt = excluded.importedAt
+                """,
+            arguments: [file.path, file.size, file.modifiedAt, itemID, now])
     }
 
     package func item(id: String) async throws -> ContentItem? {

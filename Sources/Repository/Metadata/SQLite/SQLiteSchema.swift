@@ -14,6 +14,7 @@ enum SQLiteSchema {
         migrator.registerMigration("v1-createSocial", migrate: createSocial)
         migrator.registerMigration("v1-createNodeStore", migrate: createNodeStore)
         migrator.registerMigration("v1-createExtractionQueue", migrate: createExtractionQueue)
+        migrator.registerMigration("v2-createImportedFile", migrate: createImportedFile)
         return migrator
     }
 
@@ -252,6 +253,23 @@ enum SQLiteSchema {
                 detail TEXT
             ) WITHOUT ROWID;
             CREATE INDEX extractionJob_state ON extractionJob(state, enqueuedAt);
+            """)
+    }
+
+    /// Files that bulk indexing stored, so that a second run skips what has not changed; and
+    /// the owner of each running extraction job (`host:pid`), so that a restarted indexer
+    /// takes back the jobs of a process that died.
+    private static func createImportedFile(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE extractionJob ADD COLUMN owner TEXT;
+            CREATE TABLE importedFile (
+                path TEXT PRIMARY KEY NOT NULL,
+                size INTEGER NOT NULL,
+                modifiedAt INTEGER NOT NULL,
+                itemId TEXT NOT NULL REFERENCES contentItem(id) ON DELETE CASCADE,
+                importedAt INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            CREATE INDEX importedFile_item ON importedFile(itemId);
             """)
     }
 }

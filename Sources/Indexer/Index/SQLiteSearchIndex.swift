@@ -1,0 +1,155 @@
+import Foundation
+import GRDB
+import Repository
+
+/// The full-text index and its extraction queue, in the site's SQLite database.
+package struct SQLiteSearchIndex: Sendable {
+    package let database: DatabasePool
+
+    package init(database: DatabasePool) {
+        self.database = database
+    }
+
+    /// Creates or upgrades the index tables; a changed format is rebuilt (see
+    /// `SearchIndexSchema`). Returns whether it rebuilt. Call once at start-up, after the
+    /// metadata's own migrations.
+    @discardableResult
+    package func prepare() throws -> Bool {
+        let options = try database.read { db in try String.fetchAll(db, sql: "PRAGMA compile_options") }
+        guard options.contains("ENABLE_FTS5") else {
+            throw RepositoryError.storage("this SQLite library was built without FTS5")
+        }
+        try SearchIndexSchema.migrator.migrate(database)
+        return try database.write { db in try SearchIndexSchema.prepare(db) }
+    }
+
+    // MARK: - The extraction queue
+
+    /// Takes up to `limit` blobs to extract: pending ones, and running ones whose lease ran
+    /// out (their worker died elsewhere). Each is leased for `lease` seconds to this process.
+    package func claimJobs(limit: Int, lease: TimeInterval) async throws -> [BlobID] {
+        let now = SQLiteTime.now()
+        let expires = now + Int64(lease * 1000)
+        return try await database.write { db in
+            let ids = try String.fetchAll(db, sql: """
+                UPDATE extractionJob
+                SET state = 'running', attempts = attempts + 1, startedAt = ?, leaseExpiresAt = ?, owner = ?
+                WHERE blobId IN (
+                    SELECT blobId FROM extractionJob
+                    WHERE state = 'pending' OR (state = 'running' AND leaseExpiresAt < ?)
+                    ORDER BY enqueuedAt, blobId LIMIT ?)
+                RETURNING blobId
+                """, arguments: [now, expires, JobOwner.current, now, limit])
+            return try ids.map { try BlobID(parsing: $0) }
+        }
+    }
+
+    /// Puts back in the queue the running jobs of processes on this host that no longer exist
+    /// (an indexer killed mid-run), without waiting for their leases to run out. Returns how
+    /// many it put back.
+    @discardableResult
+    package func reclaimAbandonedJobs() async throws -> Int {
+        try await database.write { db in
+            let owners = try String.fetchAll(db, sql: "SELECT DISTINCT owner FROM extractionJob WHERE state = 'running' AND owner IS NOT NULL")
+            var reclaimed = 0
+            for owner in owners where JobOwner.isDead(owner) {
+                try db.execute(
+                    sql: "UPDATE extractionJob SET state = 'pending', owner = NULL, leaseExpiresAt = NULL WHERE state = 'running' AND owner = ?",
+                    arguments: [owner])
+                reclaimed += db.changesCount
+            }
+            return reclaimed
+        }
+    }
+
+    /// Blobs waiting for extraction or being extracted.
+    package func unfinishedJobCount() async throws -> Int {
+        try await database.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM extractionJob WHERE state IN ('pending', 'running')") ?? 0
+        }
+    }
+
+    /// Records the extraction of a blob: its outcome, and its text as searchable rows, and
+    /// marks its job done, in one transaction. A blob that `gc` removed meanwhile is skipped.
+    package func store(_ result: ExtractionResult, for blob: BlobID) async throws {
+        let now = SQLiteTime.now()
+        try await database.write { db in
+            let id = blob.description
+            guard try Row.fetchOne(db, sql: "SELECT 1 FROM blob WHERE id = ?", arguments: [id]) != nil else { return }
+            try db.execute(sql: "DELETE FROM searchText WHERE rowid IN (SELECT id FROM searchRow WHERE blobId = ?)", arguments: [id])
+            try db.execute(sql: "DELETE FROM searchRow WHERE blobId = ?", arguments: [id])
+            let text = result.text
+            if let text {
+                var heading = [text.title, text.author].compactMap { $0 }.joined(separator: " — ")
+                for (index, page) in text.pages.enumerated() where page.contains(where: { !$0.isWhitespace }) {
+                    try Self.insertBodyRow(
+                        db, blob: id, page: text.hasPageNumbers ? index + 1 : nil,
+                        title: heading.isEmpty ? nil : heading, body: page)
+                    heading = ""
+                }
+                if !heading.isEmpty {
+                    try Self.insertBodyRow(db, blob: id, page: nil, title: heading, body: nil)
+                }
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO blobText (blobId, outcome, detail, mediaType, pageCount, characters, truncated,
+                        title, author, description, extractedAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (blobId) DO UPDATE SET outcome = excluded.outcome, detail = excluded.detail,
+                        mediaType = excluded.mediaType, pageCount = excluded.pageCount,
+                        characters = excluded.characters, truncated = excluded.truncated, title = excluded.title,
+                        author = excluded.author, description = excluded.description,
+                        extractedAt = excluded.extractedAt
+                    """,
+                arguments: [
+                    id, result.outcome.rawValue, result.detail, result.mediaType, text?.pageCount ?? 0,
+                    text?.characterCount ?? 0, text?.truncated ?? false, text?.title, text?.author,
+                    text?.description, now,
+                ])
+            try db.execute(
+                sql: """
+                    UPDATE extractionJob SET state = 'done', finishedAt = ?, leaseExpiresAt = NULL, outcome = ?, detail = ?
+                    WHERE blobId = ?
+                    """,
+                arguments: [now, result.outcome.rawValue, result.detail, id])
+        }
+    }
+
+    private static func insertBodyRow(_ db: Database, blob: String, page: Int?, title: String?, body: String?) throws {
+        try db.execute(sql: "INSERT INTO searchRow (blobId, page) VALUES (?, ?)", arguments: [blob, page])
+        try db.execute(
+            sql: "INSERT INTO searchText (rowid, title, body) VALUES (?, ?, ?)",
+            arguments: [db.lastInsertedRowID, title, body])
+    }
+
+    /// How the blob's extraction ended, or `nil` when it has not been extracted.
+    package func extraction(of blob: BlobID) async throws -> StoredExtraction? {
+        try await database.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM blobText WHERE blobId = ?", arguments: [blob.description])
+            else { return nil }
+            return StoredExtraction(
+                outcome: ExtractionOutcome(rawValue: row["outcome"]) ?? .crashed, mediaType: row["mediaType"],
+                pageCount: row["pageCount"], characters: row["characters"], truncated: row["truncated"],
+                title: row["title"], detail: row["detail"])
+        }
+    }
+}
+
+/// Names the process that holds a job: `host:pid`.
+enum JobOwner {
+    static let current = "\(ProcessInfo.processInfo.hostName):\(getpid())"
+
+    /// Whether `owner` is a process of this host that has ended.
+    static func isDead(_ owner: String) -> Bool {
+        guard let colon = owner.lastIndex(of: ":"), owner[..<colon] == ProcessInfo.processInfo.hostName,
+            let pid = Int32(owner[owner.index(after: colon)...])
+        else { return false }
+        if pid == getpid() { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
+    }
+}
+
+enum SQLiteTime {
+    static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+}

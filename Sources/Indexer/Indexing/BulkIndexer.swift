@@ -1,0 +1,108 @@
+import Foundation
+import Repository
+
+/// `oaken index DIR`: stores every file under a folder as a content item and extracts and
+/// indexes its text, in parallel, resumably.
+///
+/// Two phases. First each file is stored through the blob store (so identical files become one
+/// blob) with a record of its path, size and modification time; a file already recorded
+/// unchanged is skipped without being read. Then the extraction queue is drained by parallel
+/// workers. Both phases commit as they go, so after a crash or Ctrl-C the same command
+/// continues where it stopped, and a run over an unchanged folder extracts nothing.
+package struct BulkIndexer: Sendable {
+    package let site: Site
+    package let index: SQLiteSearchIndex
+    package let workers: ExtractionWorkers
+    package let ownerID: String
+    package let visibility: Visibility
+    package let concurrency: Int
+
+    package init(site: Site, index: SQLiteSearchIndex, extractor: DocumentExtractor, ownerID: String, visibility: Visibility, concurrency: Int) {
+        self.site = site
+        self.index = index
+        self.workers = ExtractionWorkers(index: index, blobs: site.blobs, extractor: extractor)
+        self.ownerID = ownerID
+        self.visibility = visibility
+        self.concurrency = concurrency
+    }
+
+    /// What became of one file.
+    package struct FileReport: Sendable, Equatable {
+        package var path: String
+        package var itemID: String
+        package var blobID: BlobID
+        /// `nil` until extraction has run.
+        package var outcome: ExtractionOutcome?
+        /// The bytes were already stored (by an earlier file or run): not extracted again.
+        package var duplicate: Bool
+        /// Skipped: stored by an earlier run and unchanged since.
+        package var unchanged: Bool
+        package var pages: Int
+        package var detail: String?
+
+        /// The label of the report line: the outcome, or `duplicate`.
+        package var label: String {
+            duplicate ? "duplicate" : (outcome?.rawValue ?? "pending")
+        }
+    }
+
+    /// Every regular file below `root`, in a stable order; hidden files and folders are skipped.
+    package static func files(under root: URL) throws -> [URL] {
+        let keys: [URLResourceKey] = [.isRegularFileKey, .isSymbolicLinkKey]
+        guard let walker = FileManager.default.enumerator(
+            at: root, includingPropertiesForKeys: keys, options: [.skipsHiddenFiles])
+        else { throw RepositoryError.notFound(kind: "folder", id: root.path) }
+        var files: [URL] = []
+        for case let url as URL in walker {
+            let values = try url.resourceValues(forKeys: Set(keys))
+            if values.isRegularFile == true, values.isSymbolicLink != true { files.append(url) }
+        }
+        return files.sorted { $0.path < $1.path }
+    }
+
+    /// Stores one file (phase one). Unchanged files are not read.
+    package func store(_ file: URL) async throws -> FileReport {
+        let path = file.standardizedFileURL.path
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
+        let modified = ((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0) * 1_000_000_000
+        let imported = ImportedFile(path: path, size: size, modifiedAt: Int64(modified))
+        let previous = try await site.metadata.importedItem(for: imported)
+        if case .unchanged(let itemID)? = previous, let item = try await site.metadata.item(id: itemID), let blob = item.blobID {
+            return FileReport(path: path, itemID: itemID, blobID: blob, outcome: nil, duplicate: false, unchanged: true, pages: 0)
+        }
+        let staged = try site.blobs.stage(fileAt: path)
+        let known = try await site.metadata.isRecorded(staged.id)
+        let mediaType = MediaTypeSniffer.mediaType(of: staged.head)
+        let item: ContentItem
+        if case .changed(let itemID)? = previous, try await site.metadata.item(id: itemID) != nil {
+            item = try await site.metadata.addVersion(
+                toItem: itemID, body: staged, mimeType: mediaType, savedBy: ownerID, blobs: site.blobs, importedFrom: imported)
+        } else {
+            item = try await site.metadata.createItem(
+                NewContentItem(
+                    name: file.lastPathComponent, mimeType: mediaType, ownerID: ownerID, visibility: visibility,
+                    importedFrom: imported),
+                body: staged, blobs: site.blobs)
+        }
+        return FileReport(path: path, itemID: item.id, blobID: staged.id, outcome: nil, duplicate: known, unchanged: false, pages: 0)
+    }
+
+    /// Fills in each report's outcome from what the index recorded for its blob.
+    package func complete(_ reports: [FileReport]) async throws -> [FileReport] {
+        var outcomes: [BlobID: StoredExtraction] = [:]
+        var completed: [FileReport] = []
+        for var report in reports {
+            if outcomes[report.blobID] == nil, let stored = try await index.extraction(of: report.blobID) {
+                outcomes[report.blobID] = stored
+            }
+            if let stored = outcomes[report.blobID] {
+                report.outcome = stored.outcome
+                report.pages = stored.pageCount
+                report.detail = stored.detail
+            }
+            completed.append(report)
+        }
+        return completed
+    }
+}

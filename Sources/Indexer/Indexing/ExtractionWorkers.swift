@@ -1,0 +1,53 @@
+import Dispatch
+import Repository
+
+/// Extracts queued blobs with bounded parallelism and writes their text to the index.
+///
+/// Extraction is blocking work (a child process for PDFs, libxml2 for HTML), so each runs on
+/// a Dispatch thread, never on the cooperative pool. A blob already extracted is never
+/// queued again, however many items reference it.
+package struct ExtractionWorkers: Sendable {
+    package let index: SQLiteSearchIndex
+    package let blobs: FileSystemBlobStore
+    package let extractor: DocumentExtractor
+
+    package init(index: SQLiteSearchIndex, blobs: FileSystemBlobStore, extractor: DocumentExtractor) {
+        self.index = index
+        self.blobs = blobs
+        self.extractor = extractor
+    }
+
+    /// How long a claimed job stays ours before another process may take it over.
+    var lease: Double { extractor.limits.pdfTimeout * 2 + 60 }
+
+    /// Extracts until the queue is empty, `concurrency` blobs at a time, calling `onResult`
+    /// after each blob's text is stored.
+    package func drain(
+        concurrency: Int, onResult: @escaping @Sendable (BlobID, ExtractionResult) async -> Void = { _, _ in }
+    ) async throws {
+        try await index.reclaimAbandonedJobs()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<max(1, concurrency) {
+                group.addTask {
+                    while !Task.isCancelled, let blob = try await index.claimJobs(limit: 1, lease: lease).first {
+                        let result = await extract(blob)
+                        try await index.store(result, for: blob)
+                        await onResult(blob, result)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Extracts one blob on a Dispatch thread.
+    package func extract(_ blob: BlobID) async -> ExtractionResult {
+        let path = blobs.path(for: blob)
+        let extractor = extractor
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .utility).async {
+                continuation.resume(returning: extractor.extract(fileAt: path))
+            }
+        }
+    }
+}

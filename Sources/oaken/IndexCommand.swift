@@ -1,0 +1,173 @@
+import ArgumentParser
+import Foundation
+import Indexer
+import Repository
+import Server
+
+struct IndexCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "index",
+        abstract: "Store every file under a folder as a content item, and extract and index its text.",
+        discussion: """
+            Files are stored once per distinct content; text is extracted once per distinct content, \
+            by parallel workers, PDFs each in a child process with a time and memory limit. The run \
+            can be interrupted at any point: the same command continues where it stopped, and a run \
+            over an unchanged folder extracts nothing. At the end it prints how many files ended \
+            in each outcome; --report writes one line per file.
+            """)
+
+    @OptionGroup var site: SiteOptions
+
+    @Argument(help: "The folder to index.")
+    var folder: String
+
+    @Option(help: "The login name of the owner (default: the administrator).")
+    var owner: String?
+
+    @Option(help: "Who may read the items: public, logged-in or private.")
+    var visibility: Visibility = .private
+
+    @Option(help: "Parallel extraction workers (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Write one tab-separated line per file: outcome, pages, pool id, blob id, path, detail.")
+    var report: String?
+
+    @Flag(help: "Print a line per file as it is stored and per blob as it is extracted.")
+    var verbose = false
+
+    @OptionGroup var limits: ExtractionOptions
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs takes a number of workers, at least 1") }
+    }
+
+    func run() async throws {
+        let site = try await site.openSite()
+        let index = SQLiteSearchIndex(database: site.metadata.database)
+        try index.prepare()
+        let ownerID = try await resolveOwner(site)
+        let indexer = BulkIndexer(
+            site: site, index: index, extractor: try limits.extractor(), ownerID: ownerID, visibility: visibility,
+            concurrency: jobs)
+        let files = try BulkIndexer.files(under: URL(fileURLWithPath: folder))
+        let progress = ProgressDisplay()
+
+        // Phase one: store.
+        var reports: [BulkIndexer.FileReport] = []
+        await progress.begin("storing", total: files.count)
+        for file in files {
+            do {
+                let stored = try await indexer.store(file)
+                reports.append(stored)
+                if verbose, !stored.unchanged {
+                    writeOutput("stored\t\(stored.itemID)\t\(stored.blobID)\t\(stored.path)\n")
+                }
+            } catch let error as RepositoryError {
+                writeError("\(file.path): \(error)\n")
+            }
+            await progress.advance()
+        }
+        await progress.finish()
+
+        // Phase two: extract what is queued, from this run or an interrupted one.
+        let queued = try await index.unfinishedJobCount()
+        await progress.begin("extracting", total: queued)
+        let verbose = verbose
+        try await indexer.workers.drain(concurrency: jobs) { blob, result in
+            if verbose {
+                writeOutput("extracted\t\(result.outcome.rawValue)\t\(result.text?.pageCount ?? 0)\t\(blob)\n")
+            }
+            await progress.advance(pages: result.text?.pageCount ?? 0)
+        }
+        await progress.finish()
+
+        let completed = try await indexer.complete(reports)
+        printSummary(completed, skipped: completed.filter(\.unchanged).count)
+        if let report {
+            try writeReport(completed, to: report)
+        }
+    }
+
+    private func resolveOwner(_ site: Site) async throws -> String {
+        guard let owner else { return try await site.administrator().id }
+        guard let user = try await site.metadata.user(loginName: owner) else {
+            throw ValidationError("there is no user '\(owner)'")
+        }
+        return user.id
+    }
+
+    private func printSummary(_ reports: [BulkIndexer.FileReport], skipped: Int) {
+        var counts: [String: Int] = [:]
+        for report in reports { counts[report.label, default: 0] += 1 }
+        let labels = ExtractionOutcome.allCases.map(\.rawValue) + ["duplicate", "pending"]
+        print("\(reports.count) files")
+        for label in labels where counts[label] != nil || ExtractionOutcome(rawValue: label) != nil {
+            print("  " + label.padding(toLength: 14, withPad: " ", startingAt: 0) + String(counts[label] ?? 0))
+        }
+        if skipped > 0 {
+            print("  (\(skipped) unchanged since an earlier run: not read again)")
+        }
+    }
+
+    private func writeReport(_ reports: [BulkIndexer.FileReport], to path: String) throws {
+        var text = ""
+        for r in reports {
+            let detail = (r.detail ?? "").replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ")
+            text += "\(r.label)\t\(r.pages)\t\(r.itemID)\t\(r.blobID)\t\(r.path)\t\(detail)\n"
+        }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+}
+
+/// Limits on extraction, shared by the commands that extract.
+struct ExtractionOptions: ParsableArguments {
+    @Option(help: "Seconds one PDF may take before its worker is killed.")
+    var timeout: Double = ExtractionLimits.standard.pdfTimeout
+
+    @Option(help: "Characters of text kept per document; the rest is dropped and the cut recorded.")
+    var maxCharacters: Int = ExtractionLimits.standard.maximumCharacters
+
+    @Option(help: "Address space of a PDF worker, e.g. 1G.")
+    var workerMemory: String = "2G"
+
+    func extractor() throws -> DocumentExtractor {
+        guard let memory = AppConfiguration.parseSize(workerMemory) else {
+            throw ValidationError("--worker-memory takes a size such as 1G")
+        }
+        var limits = ExtractionLimits.standard
+        limits.pdfTimeout = timeout
+        limits.maximumCharacters = maxCharacters
+        limits.pdfAddressSpace = memory
+        return DocumentExtractor(pdf: PDFWorker(command: [Executable.path, "extract-worker"]), limits: limits)
+    }
+}
+
+/// The path of this program, for starting workers.
+enum Executable {
+    static let path: String = {
+        let link = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        if FileManager.default.isExecutableFile(atPath: link), link != "/proc/self/exe" { return link }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+    }()
+}
+
+/// `oaken extract-worker FILE`: extracts one PDF under a memory limit and prints JSON.
+struct ExtractWorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "extract-worker", abstract: "Extract one PDF (used by the indexer).", shouldDisplay: false)
+
+    @Argument var file: String
+    @Option var maxCharacters: Int
+    @Option var maxBytes: Int64
+    @Option var addressSpace: Int64
+
+    func run() throws {
+        var limits = ExtractionLimits.standard
+        limits.maximumCharacters = maxCharacters
+        limits.maximumPDFBytes = maxBytes
+        limits.pdfAddressSpace = addressSpace
+        let status = PDFWorker.runInWorker(path: file, limits: limits)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
