@@ -29,6 +29,9 @@ package struct HTMLTextExtractor: TextExtractor {
         let encoding = CharsetSniffer.encoding(of: data)
         let options = HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NONET.rawValue | HTML_PARSE_NOERROR.rawValue
             | HTML_PARSE_NOWARNING.rawValue | HTML_PARSE_COMPACT.rawValue
+            // Lifts the nesting limit of 256, which would silently drop deeper text. The input
+            // is already capped in size, and the HTML parser expands no entities.
+            | UInt32(XML_PARSE_HUGE.rawValue)
         oaken_xml_silence()
         let document: htmlDocPtr? = data.withUnsafeBytes { raw in
             guard let base = raw.baseAddress else { return nil }
@@ -47,6 +50,7 @@ package struct HTMLTextExtractor: TextExtractor {
         defer { xmlFreeDoc(document) }
         var walker = HTMLTextWalker(limit: limits.maximumCharacters)
         if let root = xmlDocGetRootElement(document) {
+            walker.readHead(of: root)
             walker.walk(root)
         }
         var budget = TextBudget(limit: limits.maximumCharacters)
@@ -87,6 +91,27 @@ private struct HTMLTextWalker {
             .joined(separator: "\n")
     }
 
+    /// Reads the title and meta description from the `<head>`, whose other content is skipped.
+    mutating func readHead(of root: xmlNodePtr) {
+        var child = root.pointee.children
+        while let node = child {
+            if node.pointee.type == XML_ELEMENT_NODE, Self.name(of: node) == "head" {
+                var element = node.pointee.children
+                while let current = element {
+                    if current.pointee.type == XML_ELEMENT_NODE {
+                        switch Self.name(of: current) {
+                        case "title" where title == nil: title = Self.collapse(Self.textContent(of: current))
+                        case "meta": readMeta(current)
+                        default: break
+                        }
+                    }
+                    element = current.pointee.next
+                }
+            }
+            child = node.pointee.next
+        }
+    }
+
     mutating func walk(_ root: xmlNodePtr) {
         var node: xmlNodePtr? = root
         while let current = node {
@@ -94,11 +119,6 @@ private struct HTMLTextWalker {
             switch current.pointee.type {
             case XML_ELEMENT_NODE:
                 let name = Self.name(of: current)
-                if name == "title", title == nil {
-                    title = Self.collapse(Self.textContent(of: current))
-                } else if name == "meta" {
-                    readMeta(current)
-                }
                 if Self.blocks.contains(name) { text.append("\n") }
                 descend = !Self.skipped.contains(name)
             case XML_TEXT_NODE, XML_CDATA_SECTION_NODE:

@@ -30,17 +30,18 @@ extension SQLiteSearchIndex {
                 return SearchResults(
                     total: total, hits: rows.map { SearchHit(itemID: $0["id"], score: 0, snippet: nil, pages: []) })
             }
-        case .match(let expression):
+        case .match(let expression, let exclusion):
             return try await database.read { db in
-                let arguments: StatementArguments = [expression, request.viewer.isLoggedIn, principals]
-                let rows = try Row.fetchAll(
-                    db, sql: Self.matchQuery + " ORDER BY best, itemId LIMIT ? OFFSET ?",
-                    arguments: arguments + [limit, offset])
+                let sql = Self.matchQuery(excluding: exclusion != nil)
+                var arguments: StatementArguments = [expression]
+                if let exclusion { arguments += [exclusion] }
+                arguments += [request.viewer.isLoggedIn, principals]
+                let rows = try Row.fetchAll(db, sql: sql + " ORDER BY best, itemId LIMIT ? OFFSET ?", arguments: arguments + [limit, offset])
                 let total: Int
                 if let first = rows.first {
                     total = first["total"]
                 } else {
-                    total = try Self.count(db, sql: "SELECT count(*) FROM (\(Self.matchQuery))", arguments: arguments)
+                    total = try Self.count(db, sql: "SELECT count(*) FROM (\(sql))", arguments: arguments)
                 }
                 var hits: [SearchHit] = []
                 for row in rows {
@@ -68,29 +69,41 @@ extension SQLiteSearchIndex {
         """
 
     /// Matching readable items with their best score, best row and matched pages; arguments:
-    /// the FTS5 expression, then those of `readable`. SQLite returns `bestRow` from the row
-    /// that gives `min(score)`.
-    static let matchQuery = """
+    /// the FTS5 expression, the exclusion expression when `excluding`, then those of
+    /// `readable`. SQLite returns `bestRow` from the row that gives `min(score)`.
+    static func matchQuery(excluding: Bool) -> String {
+        """
         WITH hit AS MATERIALIZED (
             SELECT rowid AS rid, rank AS score FROM searchText WHERE searchText MATCH ?
         ),
-        itemHit AS (
-            SELECT r.itemId AS itemId, h.score AS score, h.rid AS rid, NULL AS page
-            FROM hit h JOIN searchRow r ON r.id = h.rid
-            WHERE r.itemId IS NOT NULL
-            UNION ALL
-            SELECT v.itemId, h.score, h.rid, r.page
-            FROM hit h JOIN searchRow r ON r.id = h.rid
-            JOIN contentVersion v ON v.blobId = r.blobId
-            JOIN contentItem c ON c.id = v.itemId AND c.currentVersion = v.number
-            WHERE r.blobId IS NOT NULL
-        )
+        itemHit AS (\(itemsOf("hit")))\(excluding ? """
+            ,
+            excludedHit AS MATERIALIZED (SELECT rowid AS rid, 0 AS score FROM searchText WHERE searchText MATCH ?),
+            excludedItem AS (\(itemsOf("excludedHit")))
+            """ : "")
         SELECT h.itemId AS itemId, min(h.score) AS best, h.rid AS bestRow,
                group_concat(DISTINCT h.page) AS pages, count(*) OVER () AS total
         FROM itemHit h JOIN contentItem i ON i.id = h.itemId
-        WHERE \(readable)
+        WHERE \(readable)\(excluding ? " AND h.itemId NOT IN (SELECT itemId FROM excludedItem)" : "")
         GROUP BY h.itemId
         """
+    }
+
+    /// Maps FTS hits (`rid`, `score`) to items: an item row directly, a body row through the
+    /// items whose current version holds that blob.
+    private static func itemsOf(_ hits: String) -> String {
+        """
+            SELECT r.itemId AS itemId, h.score AS score, h.rid AS rid, NULL AS page
+            FROM \(hits) h JOIN searchRow r ON r.id = h.rid
+            WHERE r.itemId IS NOT NULL
+            UNION ALL
+            SELECT v.itemId, h.score, h.rid, r.page
+            FROM \(hits) h JOIN searchRow r ON r.id = h.rid
+            JOIN contentVersion v ON v.blobId = r.blobId
+            JOIN contentItem c ON c.id = v.itemId AND c.currentVersion = v.number
+            WHERE r.blobId IS NOT NULL
+        """
+    }
 
     private static func count(_ db: Database, sql: String, arguments: StatementArguments) throws -> Int {
         try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0

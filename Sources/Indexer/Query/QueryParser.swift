@@ -28,8 +28,21 @@ package struct QueryParser: Sendable {
         guard parser.termCount <= Self.maximumTerms else {
             throw InvalidQuery(reason: "more than \(Self.maximumTerms) terms")
         }
-        guard let expression = try node.fts5() else { return .empty }
-        return .match(expression: expression)
+        // Exclusions at the top level apply to whole items, not to single rows.
+        let parts = node.conjuncts
+        let excluded = parts.compactMap { part -> QueryNode? in
+            if case .not(let inner) = part { return inner }
+            return nil
+        }
+        let included = parts.filter { if case .not = $0 { return false } else { return true } }
+        let exclusion = try QueryNode.or(excluded).fts5()
+        guard let expression = try QueryNode.and(included).fts5() else {
+            if exclusion != nil {
+                throw InvalidQuery(reason: "a query needs at least one word to look for, not only words to exclude")
+            }
+            return .empty
+        }
+        return .match(expression: expression, excluding: exclusion)
     }
 }
 
@@ -40,6 +53,12 @@ indirect enum QueryNode: Equatable {
     case and([QueryNode])
     case or([QueryNode])
     case not(QueryNode)
+
+    /// The operands of a top-level AND, flattened; a single operand otherwise.
+    var conjuncts: [QueryNode] {
+        if case .and(let children) = self { return children.flatMap(\.conjuncts) }
+        return [self]
+    }
 
     /// The FTS5 text, or `nil` when nothing searchable is left. Throws for an expression that
     /// only excludes.

@@ -1,0 +1,220 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import Indexer
+@testable import Repository
+
+@Suite struct RankingTests {
+    /// The item's own name weighs more than a word somewhere in another item's body.
+    @Test func aNameMatchOutranksABodyMatch() async throws {
+        let f = try await SearchFixture()
+        defer { f.cleanUp() }
+        let owner = try await f.user("owner")
+        try await f.put("river-notes.txt", text: "Notes on river ecology and a passing zebrafish mention.", owner: owner)
+        try await f.put("zebrafish.txt", text: "Notes on laboratory animals in general.", owner: owner)
+        try await f.extractAll()
+        #expect(try await f.names("zebrafish") == ["zebrafish.txt", "river-notes.txt"])
+    }
+
+    /// bm25: a short text about the word beats a long text that mentions it once.
+    @Test func aFocusedTextOutranksAPassingMention() async throws {
+        let f = try await SearchFixture()
+        defer { f.cleanUp() }
+        let owner = try await f.user("owner")
+        let filler = Array(repeating: "general remarks about the course and its reading list", count: 40).joined(separator: " ")
+        try await f.put("long.txt", text: filler + " mitochondria " + filler, owner: owner)
+        try await f.put("focused.txt", text: "Mitochondria: what mitochondria do, and why mitochondria matter.", owner: owner)
+        try await f.extractAll()
+        #expect(try await f.names("mitochondria") == ["focused.txt", "long.txt"])
+    }
+
+    @Test func stemmingAndFoldingFindOtherWordForms() async throws {
+        let f = try await SearchFixture()
+        defer { f.cleanUp() }
+        let owner = try await f.user("owner")
+        try await f.put("a.txt", text: "Three lectures on the café crème economy.", owner: owner)
+        try await f.extractAll()
+        #expect(try await f.names("lecture") == ["a.txt"])
+        #expect(try await f.names("creme cafe") == ["a.txt"])
+        #expect(try await f.names("econom*") == ["a.txt"])
+    }
+
+    @Test func aPhraseNeedsItsWordsTogether() async throws {
+        let f = try await SearchFixture()
+        defer { f.cleanUp() }
+        let owner = try await f.user("owner")
+        try await f.put("together.txt", text: "the cell membrane is thin", owner: owner)
+        try await f.put("apart.txt", text: "the membrane of each cell is thin", owner: owner)
+        try await f.extractAll()
+        #expect(try await f.names("\"cell membrane\"") == ["together.txt"])
+        #expect(Set(try await f.names("cell membrane")) == ["together.txt", "apart.txt"])
+        // An exclusion removes items that have the word anywhere: here, in the name.
+        #expect(try await f.names("cell -apart") == ["together.txt"])
+        #expect(try await f.names("cell -thin").isEmpty)
+    }
+
+    @Test func pdfHitsCarryTheirPageNumbersAndMarkedSnippets() async throws {
+        let f = try await SearchFixture()
+        defer { f.cleanUp() }
+        let owner = try await f.user("owner")
+        try await f.put("three.pdf", data: try Data(contentsOf: URL(fileURLWithPath: CorpusFiles.golden("three-pages.pdf"))), owner: owner)
+        try await f.put("page.html", text: "<html><body><p>A zebrafish &lt;script&gt; note</p></body></html>", owner: owner)
+        try await f.extractAll()
+        let results = try await f.search("zebrafish")
+        #expect(results.total == 2)
+        let pdf = try #require(results.hits.first { $0.pages == [3] })
+        #expect(pdf.snippetHTML?.contains("<b>Zebrafish</b>") == true)
+        let html = try #require(results.hits.first { $0.itemID != pdf.itemID })
+        #expect(html.pages.isEmpty)
+        #expect(html.snippetHTML == "A <b>zebrafish</b> &lt;script&gt; note")
+        #expect(try await f.search("mitochondria").hits.map(\.pages) == [[2]])
+    }
+}
+
+@Suite struct VisibilityTests {
+    @Test func searchFindsOnlyWhatTheViewerMayRead() async throws {
+        let f = try await SearchFixture()
+        defer { f.cleanUp() }
+        let alice = try await f.user("alice")
+        let bob = try await f.user("bob")
+        let open = try await f.put("open.txt", text: "quasar public", owner: alice, visibility: .public)
+        let members = try await f.put("members.txt", text: "quasar members", owner: alice, visibility: .loggedIn)
+        let secret = try await f.put("secret.txt", text: "quasar secret", owner: alice, visibility: .private)
+        try await f.extractAll()
+
+        #expect(Set(try await f.names("quasar")) == ["open.txt"])
+        #expect(try await f.search("quasar").total == 1)
+        #expect(Set(try await f.names("quasar", as: bob)) == ["open.txt", "members.txt"])
+        #expect(Set(try await f.names("quasar", as: alice)) == ["open.txt", "members.txt", "secret.txt"])
+        #expect(try await f.search("secret", as: bob).total == 0, "the private item's words leak")
+
+        // A grant shows in the very next query, and so does its removal.
+        try await f.grant(secret, to: bob.id)
+        #expect(try await f.search("secret", as: bob).total == 1)
+        try await f.site.metadata.database.write { db in try db.execute(sql: "DELETE FROM contentGrant WHERE principalId = ?", arguments: [bob.id]) }
+        #expect(try await f.search("secret", as: bob).total == 0)
+        _ = (open, members)
+    }
+
+    @Test func groupGrantsReachMembersThroughNestedGroups() async throws {
+        let f = try await SearchFixture()
+        defer { f.cleanUp() }
+        let alice = try await f.user("alice")
+        let carol = try await f.user("carol")
+        let item = try await f.put("course.txt", text: "syllabus for the course", owner: alice, visibility: .private)
+        try await f.extractAll()
+        try await f.site.metadata.database.write { db in
+            for id in ["physics", "physics-member"] {
+                try db.execute(sql: "INSERT INTO principal (id, kind, createdAt, lastModifiedAt) VALUES (?, 'group', 0, 0)", arguments: [id])
+            }
+            try db.execute(sql: "INSERT INTO userGroup (id) VALUES ('physics')")
+            try db.execute(sql: "INSERT INTO userGroup (id, parentId, roleId) VALUES ('physics-member', 'physics', 'member')")
+            try db.execute(sql: "INSERT INTO groupMembership (groupId, memberId, addedAt) VALUES ('physics-member', ?, 0)", arguments: [carol.id])
+            try db.execute(sql: "INSERT INTO groupMembership (groupId, memberId, addedAt) VALUES ('physics', 'physics-member', 0)")
+        }
+        #expect(try await f.search("syllabus", as: carol).total == 0)
+        try await f.grant(item, to: "physics")
+        #expect(try await f.search("syllabus", as: carol).total == 1)
+    }
+
+    @Test func aSharedBlobIsExtractedOnceAndFoundAsEveryItem() async throws {
+        let f = try await SearchFixture()
+        defer { f.cleanUp() }
+        let owner = try await f.user("owner")
+        let pdf = try Data(contentsOf: URL(fileURLWithPath: CorpusFiles.golden("three-pages.pdf")))
+        for i in 0..<50 {
+            try await f.put("copy-\(i).pdf", data: pdf, owner: owner)
+        }
+        let jobs = try await f.index.claimJobs(limit: 100, lease: 60)
+        #expect(jobs.count == 1)
+        try await f.index.store(await f.workers.extract(jobs[0]), for: jobs[0])
+        let results = try await f.search("zebrafish", limit: 100)
+        #expect(results.total == 50)
+        #expect(results.hits.count == 50)
+        #expect(results.hits.allSatisfy { $0.pages == [3] })
+    }
+
+    @Test func renamesAndTagsAreSearchableAtOnce() async throws {
+        let f = try await SearchFixture()
+        defer { f.cleanUp() }
+        let owner = try await f.user("owner")
+        let item = try await f.put("draft.txt", text: "body words", owner: owner)
+        try await f.site.metadata.database.write { db in
+            try db.execute(sql: "UPDATE contentItem SET name = 'final-thesis.txt' WHERE id = ?", arguments: [item.id])
+            try db.execute(sql: "INSERT INTO tag (name, createdAt) VALUES ('astronomy', 0)")
+            try db.execute(sql: "INSERT INTO contentTag (itemId, tagId) SELECT ?, id FROM tag WHERE name = 'astronomy'", arguments: [item.id])
+        }
+        #expect(try await f.search("thesis").total == 1)
+        #expect(try await f.search("draft").total == 0)
+        #expect(try await f.search("astronomy").total == 1)
+        try await f.site.metadata.deleteItem(id: item.id)
+        #expect(try await f.search("thesis").total == 0)
+    }
+
+    @Test func pagingReturnsTheRestAndAnEmptyPagePastTheEnd() async throws {
+        let f = try await SearchFixture()
+        defer { f.cleanUp() }
+        let owner = try await f.user("owner")
+        for i in 0..<7 { try await f.put("n\(i).txt", text: "nebula \(i)", owner: owner) }
+        try await f.extractAll()
+        let query = try QueryParser().parse("nebula")
+        let first = try await f.index.search(SearchRequest(query: query, viewer: .anonymous, limit: 5, offset: 0))
+        let second = try await f.index.search(SearchRequest(query: query, viewer: .anonymous, limit: 5, offset: 5))
+        let past = try await f.index.search(SearchRequest(query: query, viewer: .anonymous, limit: 5, offset: 10))
+        #expect(first.total == 7 && second.total == 7 && past.total == 7)
+        #expect(first.hits.count == 5 && second.hits.count == 2 && past.hits.isEmpty)
+        #expect(Set(first.hits.map(\.itemID)).isDisjoint(with: second.hits.map(\.itemID)))
+        let all = try await f.index.search(SearchRequest(query: .all, viewer: .anonymous, limit: 100))
+        #expect(all.total == 7)
+    }
+}
+
+@Suite struct IndexMaintenanceTests {
+    /// The FTS5 match must be the outer loop: visibility is checked per hit, never by
+    /// collecting ids into a `rowid IN (subquery)` filter.
+    @Test func theFullTextMatchDrivesTheQueryPlan() async throws {
+        let f = try await SearchFixture()
+        defer { f.cleanUp() }
+        let plan = try await f.site.metadata.database.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQLiteSearchIndex.matchQuery(excluding: false), arguments: ["\"x\"", false, "[]"])
+                .map { $0["detail"] as String }
+        }
+        let scans = plan.filter { $0.hasPrefix("SCAN") || $0.hasPrefix("SEARCH") }
+        #expect(scans.first?.contains("VIRTUAL TABLE INDEX") == true, "plan: \(plan)")
+        #expect(!plan.contains { $0.contains("SCAN i") || $0.contains("SCAN contentItem") }, "items are scanned: \(plan)")
+        #expect(!plan.contains { $0.contains("LIST SUBQUERY") && $0.contains("rowid") }, "plan: \(plan)")
+    }
+
+    @Test func aNewIndexFormatRebuildsEverything() async throws {
+        let f = try await SearchFixture()
+        defer { f.cleanUp() }
+        let owner = try await f.user("owner")
+        try await f.put("a.txt", text: "pulsar timing", owner: owner)
+        try await f.extractAll()
+        #expect(try await f.search("pulsar").total == 1)
+        try await f.site.metadata.database.write { db in
+            try db.execute(sql: "UPDATE indexSetting SET value = '0' WHERE key = 'formatVersion'")
+        }
+        #expect(try f.index.prepare())
+        #expect(try await f.index.unfinishedJobCount() == 1)
+        #expect(try await f.search("a.txt").total == 1, "item fields come back at once")
+        #expect(try await f.search("timing").total == 0)
+        try await f.extractAll()
+        #expect(try await f.search("timing").total == 1)
+        #expect(try f.index.prepare() == false)
+    }
+
+    @Test func gcRemovesTheTextOfARemovedBlob() async throws {
+        let f = try await SearchFixture()
+        defer { f.cleanUp() }
+        let owner = try await f.user("owner")
+        let item = try await f.put("a.txt", text: "magnetar flare", owner: owner)
+        try await f.extractAll()
+        try await f.site.metadata.deleteItem(id: item.id)
+        _ = try await f.site.collectGarbage()
+        let rows = try await f.site.metadata.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM searchRow") }
+        #expect(rows == 0)
+        #expect(try await f.index.extraction(of: item.blobID!) == nil)
+    }
+}
