@@ -72,6 +72,41 @@ def _with_encrypt(data, o_entry, u_entry, permissions, file_id):
     return head + table + trailer
 
 
+def deflate_bomb_pdf(text_bytes):
+    """One page whose compressed content stream of a megabyte or two inflates to `text_bytes`
+    of text-showing operators: seconds of parsing per hundred megabytes, so only a time limit
+    stops it."""
+    import zlib
+    run = b"(" + b"bomb " * 200 + b") Tj\n"
+    compressor = zlib.compressobj(9)
+    parts = [compressor.compress(b"BT /F1 1 Tf 0 0 Td\n")]
+    chunk = run * 1000
+    for _ in range(text_bytes // len(chunk)):
+        parts.append(compressor.compress(chunk))
+    parts.append(compressor.compress(b"ET\n"))
+    parts.append(compressor.flush())
+    stream = b"".join(parts)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
 def write(out, name, data):
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, name), "wb") as f:
@@ -95,4 +130,5 @@ def hostile(out):
     depth = 100_000
     write(out, "nested-100000.html",
           b"<html><body>" + b"<div>" * depth + b"deeply nested words" + b"</div>" * depth + b"</body></html>")
+    write(out, "deflate-bomb.pdf", deflate_bomb_pdf(600 << 20))
     write(out, "invalid-utf8.txt", b"valid start \xff\xfe\xc3\x28 broken \xe2\x82 sequences end\n")

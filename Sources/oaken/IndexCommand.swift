@@ -167,7 +167,8 @@ struct ExtractWorkerCommand: ParsableCommand {
         limits.maximumCharacters = maxCharacters
         limits.maximumPDFBytes = maxBytes
         limits.pdfAddressSpace = addressSpace
-        let status = PDFWorker.runInWorker(path: file, limits: limits)
-        if status != 0 { throw ExitCode(status) }
+        // Exit at once: under the lowered address-space limit, the runtime's orderly shutdown
+        // can stall for seconds on threads it can no longer create.
+        Foundation.exit(PDFWorker.runInWorker(path: file, limits: limits))
     }
 }

@@ -14,7 +14,8 @@ package struct PDFTextExtractor: TextExtractor {
         guard size <= limits.maximumPDFBytes else { throw .tooLarge(size) }
 
         var error: UnsafeMutablePointer<GError>?
-        guard let uri = g_filename_to_uri(path, nil, &error) else {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        guard let uri = g_filename_to_uri(absolute, nil, &error) else {
             defer { g_clear_error(&error) }
             throw .damaged("cannot name the file: \(Self.message(error))")
         }
