@@ -5,7 +5,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import index  # noqa: E402
 import put  # noqa: E402
 
 if __name__ == "__main__":
     put.main()
+    index.main()

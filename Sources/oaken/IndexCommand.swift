@@ -16,6 +16,9 @@ struct IndexCommand: AsyncParsableCommand {
             in each outcome; --report writes one line per file.
             """)
 
+    /// Files stored per transaction (and per file-system sync).
+    static let batchSize = 64
+
     @OptionGroup var site: SiteOptions
 
     @Argument(help: "The folder to index.")
@@ -56,17 +59,16 @@ struct IndexCommand: AsyncParsableCommand {
         // Phase one: store.
         var reports: [BulkIndexer.FileReport] = []
         await progress.begin("storing", total: files.count)
-        for file in files {
-            do {
-                let stored = try await indexer.store(file)
-                reports.append(stored)
-                if verbose, !stored.unchanged {
-                    writeOutput("stored\t\(stored.itemID)\t\(stored.blobID)\t\(stored.path)\n")
-                }
-            } catch let error as RepositoryError {
-                writeError("\(file.path): \(error)\n")
+        for start in stride(from: 0, to: files.count, by: Self.batchSize) {
+            let (stored, errors) = try await indexer.store(Array(files[start..<min(start + Self.batchSize, files.count)]))
+            reports += stored
+            for error in errors {
+                writeError("\(error.path): \(error.error)\n")
             }
-            await progress.advance()
+            for report in stored where verbose && !report.unchanged {
+                writeOutput("stored\t\(report.itemID)\t\(report.blobID)\t\(report.path)\n")
+            }
+            await progress.advance(by: stored.count + errors.count)
         }
         await progress.finish()
 
@@ -152,23 +154,14 @@ enum Executable {
     }()
 }
 
-/// `oaken extract-worker FILE`: extracts one PDF under a memory limit and prints JSON.
+/// `oaken extract-worker`: a PDF worker process for the indexer (see `PDFWorker`).
 struct ExtractWorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "extract-worker", abstract: "Extract one PDF (used by the indexer).", shouldDisplay: false)
+        commandName: "extract-worker", abstract: "Extract PDFs for the indexer.", shouldDisplay: false)
 
-    @Argument var file: String
-    @Option var maxCharacters: Int
-    @Option var maxBytes: Int64
     @Option var addressSpace: Int64
 
     func run() throws {
-        var limits = ExtractionLimits.standard
-        limits.maximumCharacters = maxCharacters
-        limits.maximumPDFBytes = maxBytes
-        limits.pdfAddressSpace = addressSpace
-        // Exit at once: under the lowered address-space limit, the runtime's orderly shutdown
-        // can stall for seconds on threads it can no longer create.
-        Foundation.exit(PDFWorker.runInWorker(path: file, limits: limits))
+        PDFWorker.serve(addressSpace: addressSpace)
     }
 }

@@ -20,8 +20,8 @@ actor ProgressDisplay {
         lastShown = .distantPast
     }
 
-    func advance(pages: Int = 0) {
-        done += 1
+    func advance(by files: Int = 1, pages: Int = 0) {
+        done += files
         self.pages += pages
         let now = Date()
         if now.timeIntervalSince(lastShown) >= (isTerminal ? 0.2 : 5) {

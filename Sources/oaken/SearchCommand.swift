@@ -30,6 +30,9 @@ struct SearchCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON, for scripts.")
     var json = false
 
+    @Option(name: .customLong("repeat"), help: "Run the search this many times and print its latency (median and 99th percentile) instead of results.")
+    var repeatCount: Int?
+
     func run() async throws {
         let parsed: SearchQuery
         do {
@@ -47,12 +50,33 @@ struct SearchCommand: AsyncParsableCommand {
             }
             who = Viewer(principalIDs: try await site.metadata.principalIDs(ofUser: user.id), isLoggedIn: true)
         }
-        let results = try await index.search(SearchRequest(query: parsed, viewer: who, limit: limit, offset: offset))
+        let request = SearchRequest(query: parsed, viewer: who, limit: limit, offset: offset)
+        if let repeatCount, repeatCount > 0 {
+            try await printTiming(of: request, index: index, runs: repeatCount)
+            return
+        }
+        let results = try await index.search(request)
         var items: [String: ContentItem] = [:]
         for hit in results.hits {
             items[hit.itemID] = try await site.metadata.item(id: hit.itemID)
         }
         json ? printJSON(results, items) : printText(results, items)
+    }
+
+    private func printTiming(of request: SearchRequest, index: SQLiteSearchIndex, runs: Int) async throws {
+        var latencies: [Double] = []
+        var total = 0
+        let clock = ContinuousClock()
+        for _ in 0..<runs {
+            let start = clock.now
+            total = try await index.search(request).total
+            let elapsed = start.duration(to: clock.now)
+            latencies.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+        }
+        latencies.sort()
+        let p50 = latencies[latencies.count / 2]
+        let p99 = latencies[min(latencies.count - 1, Int((Double(latencies.count) * 0.99).rounded(.up)) - 1)]
+        print(String(format: "runs=%d total=%d p50_ms=%.3f p99_ms=%.3f", runs, total, p50, p99))
     }
 
     private func printText(_ results: SearchResults, _ items: [String: ContentItem]) {

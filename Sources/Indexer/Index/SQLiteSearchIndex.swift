@@ -72,48 +72,60 @@ package struct SQLiteSearchIndex: Sendable {
     /// Records the extraction of a blob: its outcome, and its text as searchable rows, and
     /// marks its job done, in one transaction. A blob that `gc` removed meanwhile is skipped.
     package func store(_ result: ExtractionResult, for blob: BlobID) async throws {
+        try await store([(blob, result)])
+    }
+
+    /// Records several extractions in one transaction: one commit (and one sync) for many
+    /// documents is what makes bulk indexing fast.
+    package func store(_ results: [(BlobID, ExtractionResult)]) async throws {
         let now = SQLiteTime.now()
         try await database.write { db in
-            let id = blob.description
-            guard try Row.fetchOne(db, sql: "SELECT 1 FROM blob WHERE id = ?", arguments: [id]) != nil else { return }
-            try db.execute(sql: "DELETE FROM searchText WHERE rowid IN (SELECT id FROM searchRow WHERE blobId = ?)", arguments: [id])
-            try db.execute(sql: "DELETE FROM searchRow WHERE blobId = ?", arguments: [id])
-            let text = result.text
-            if let text {
-                var heading = [text.title, text.author].compactMap { $0 }.joined(separator: " — ")
-                for (index, page) in text.pages.enumerated() where page.contains(where: { !$0.isWhitespace }) {
-                    try Self.insertBodyRow(
-                        db, blob: id, page: text.hasPageNumbers ? index + 1 : nil,
-                        title: heading.isEmpty ? nil : heading, body: page)
-                    heading = ""
-                }
-                if !heading.isEmpty {
-                    try Self.insertBodyRow(db, blob: id, page: nil, title: heading, body: nil)
-                }
+            for (blob, result) in results {
+                try Self.store(result, for: blob, at: now, in: db)
             }
-            try db.execute(
-                sql: """
-                    INSERT INTO blobText (blobId, outcome, detail, mediaType, pageCount, characters, truncated,
-                        title, author, description, extractedAt)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (blobId) DO UPDATE SET outcome = excluded.outcome, detail = excluded.detail,
-                        mediaType = excluded.mediaType, pageCount = excluded.pageCount,
-                        characters = excluded.characters, truncated = excluded.truncated, title = excluded.title,
-                        author = excluded.author, description = excluded.description,
-                        extractedAt = excluded.extractedAt
-                    """,
-                arguments: [
-                    id, result.outcome.rawValue, result.detail, result.mediaType, text?.pageCount ?? 0,
-                    text?.characterCount ?? 0, text?.truncated ?? false, text?.title, text?.author,
-                    text?.description, now,
-                ])
-            try db.execute(
-                sql: """
-                    UPDATE extractionJob SET state = 'done', finishedAt = ?, leaseExpiresAt = NULL, outcome = ?, detail = ?
-                    WHERE blobId = ?
-                    """,
-                arguments: [now, result.outcome.rawValue, result.detail, id])
         }
+    }
+
+    private static func store(_ result: ExtractionResult, for blob: BlobID, at now: Int64, in db: Database) throws {
+        let id = blob.description
+        guard try Row.fetchOne(db, sql: "SELECT 1 FROM blob WHERE id = ?", arguments: [id]) != nil else { return }
+        try db.execute(sql: "DELETE FROM searchText WHERE rowid IN (SELECT id FROM searchRow WHERE blobId = ?)", arguments: [id])
+        try db.execute(sql: "DELETE FROM searchRow WHERE blobId = ?", arguments: [id])
+        let text = result.text
+        if let text {
+            var heading = [text.title, text.author].compactMap { $0 }.joined(separator: " — ")
+            for (index, page) in text.pages.enumerated() where page.contains(where: { !$0.isWhitespace }) {
+                try insertBodyRow(
+                    db, blob: id, page: text.hasPageNumbers ? index + 1 : nil,
+                    title: heading.isEmpty ? nil : heading, body: page)
+                heading = ""
+            }
+            if !heading.isEmpty {
+                try insertBodyRow(db, blob: id, page: nil, title: heading, body: nil)
+            }
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO blobText (blobId, outcome, detail, mediaType, pageCount, characters, truncated,
+                    title, author, description, extractedAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (blobId) DO UPDATE SET outcome = excluded.outcome, detail = excluded.detail,
+                    mediaType = excluded.mediaType, pageCount = excluded.pageCount,
+                    characters = excluded.characters, truncated = excluded.truncated, title = excluded.title,
+                    author = excluded.author, description = excluded.description,
+                    extractedAt = excluded.extractedAt
+                """,
+            arguments: [
+                id, result.outcome.rawValue, result.detail, result.mediaType, text?.pageCount ?? 0,
+                text?.characterCount ?? 0, text?.truncated ?? false, text?.title, text?.author,
+                text?.description, now,
+            ])
+        try db.execute(
+            sql: """
+                UPDATE extractionJob SET state = 'done', finishedAt = ?, leaseExpiresAt = NULL, outcome = ?, detail = ?
+                WHERE blobId = ?
+                """,
+            arguments: [now, result.outcome.rawValue, result.detail, id])
     }
 
     private static func insertBodyRow(_ db: Database, blob: String, page: Int?, title: String?, body: String?) throws {

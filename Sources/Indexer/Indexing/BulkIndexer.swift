@@ -60,32 +60,74 @@ package struct BulkIndexer: Sendable {
         return files.sorted { $0.path < $1.path }
     }
 
-    /// Stores one file (phase one). Unchanged files are not read.
-    package func store(_ file: URL) async throws -> FileReport {
-        let path = file.standardizedFileURL.path
-        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+    /// A file that could not be stored, and why.
+    package struct FileError: Error, Sendable {
+        package var path: String
+        package var error: RepositoryError
+    }
+
+    /// Stores a batch of files (phase one): unchanged files are not read; new files are staged
+    /// without a sync each, and then made durable and committed together.
+    package func store(_ files: [URL]) async throws -> (reports: [FileReport], errors: [FileError]) {
+        var reports: [FileReport] = []
+        var errors: [FileError] = []
+        var batch: [(NewContentItem, StagedBlob)] = []
+        var batchPaths: [String] = []
+        var duplicates: [Bool] = []
+        var seen = Set<BlobID>()
+        for file in files {
+            let path = file.standardizedFileURL.path
+            do {
+                let imported = try Self.importedFile(at: path)
+                let previous = try await site.metadata.importedItem(for: imported)
+                if case .unchanged(let itemID)? = previous, let item = try await site.metadata.item(id: itemID),
+                    let blob = item.blobID
+                {
+                    reports.append(FileReport(path: path, itemID: itemID, blobID: blob, outcome: nil, duplicate: false, unchanged: true, pages: 0))
+                    continue
+                }
+                if case .changed(let itemID)? = previous, try await site.metadata.item(id: itemID) != nil {
+                    let staged = try site.blobs.stage(fileAt: path)
+                    let known = try await site.metadata.isRecorded(staged.id) || seen.contains(staged.id)
+                    seen.insert(staged.id)
+                    let item = try await site.metadata.addVersion(
+                        toItem: itemID, body: staged, mimeType: MediaTypeSniffer.mediaType(of: staged.head),
+                        savedBy: ownerID, blobs: site.blobs, importedFrom: imported)
+                    reports.append(FileReport(path: path, itemID: item.id, blobID: staged.id, outcome: nil, duplicate: known, unchanged: false, pages: 0))
+                    continue
+                }
+                let staged = try site.blobs.stage(fileAt: path, durably: false)
+                duplicates.append(try await site.metadata.isRecorded(staged.id) || seen.contains(staged.id))
+                seen.insert(staged.id)
+                batch.append((
+                    NewContentItem(
+                        name: file.lastPathComponent, mimeType: MediaTypeSniffer.mediaType(of: staged.head),
+                        ownerID: ownerID, visibility: visibility, importedFrom: imported),
+                    staged))
+                batchPaths.append(path)
+            } catch let error as RepositoryError {
+                errors.append(FileError(path: path, error: error))
+            }
+        }
+        let items = try await site.metadata.createItems(batch, blobs: site.blobs, durability: .batch)
+        for (index, item) in items.enumerated() {
+            reports.append(FileReport(
+                path: batchPaths[index], itemID: item.id, blobID: batch[index].1.id, outcome: nil,
+                duplicate: duplicates[index], unchanged: false, pages: 0))
+        }
+        return (reports, errors)
+    }
+
+    private static func importedFile(at path: String) throws -> ImportedFile {
+        let attributes: [FileAttributeKey: Any]
+        do {
+            attributes = try FileManager.default.attributesOfItem(atPath: path)
+        } catch {
+            throw RepositoryError.notFound(kind: "file", id: path)
+        }
         let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
         let modified = ((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0) * 1_000_000_000
-        let imported = ImportedFile(path: path, size: size, modifiedAt: Int64(modified))
-        let previous = try await site.metadata.importedItem(for: imported)
-        if case .unchanged(let itemID)? = previous, let item = try await site.metadata.item(id: itemID), let blob = item.blobID {
-            return FileReport(path: path, itemID: itemID, blobID: blob, outcome: nil, duplicate: false, unchanged: true, pages: 0)
-        }
-        let staged = try site.blobs.stage(fileAt: path)
-        let known = try await site.metadata.isRecorded(staged.id)
-        let mediaType = MediaTypeSniffer.mediaType(of: staged.head)
-        let item: ContentItem
-        if case .changed(let itemID)? = previous, try await site.metadata.item(id: itemID) != nil {
-            item = try await site.metadata.addVersion(
-                toItem: itemID, body: staged, mimeType: mediaType, savedBy: ownerID, blobs: site.blobs, importedFrom: imported)
-        } else {
-            item = try await site.metadata.createItem(
-                NewContentItem(
-                    name: file.lastPathComponent, mimeType: mediaType, ownerID: ownerID, visibility: visibility,
-                    importedFrom: imported),
-                body: staged, blobs: site.blobs)
-        }
-        return FileReport(path: path, itemID: item.id, blobID: staged.id, outcome: nil, duplicate: known, unchanged: false, pages: 0)
+        return ImportedFile(path: path, size: size, modifiedAt: Int64(modified))
     }
 
     /// Fills in each report's outcome from what the index recorded for its blob.

@@ -7,8 +7,9 @@ import Darwin
 #endif
 
 extension BlobStore {
-    /// Stages the contents of a file, streaming it through a fixed buffer.
-    package func stage(fileAt path: String) throws -> StagedBlob {
+    /// Stages the contents of a file, streaming it through a fixed buffer. Without `durably`,
+    /// see `BlobWriter.finish(durably:)`.
+    package func stage(fileAt path: String, durably: Bool = true) throws -> StagedBlob {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { throw RepositoryError.notFound(kind: "file", id: path) }
@@ -29,7 +30,7 @@ extension BlobStore {
             if n == 0 { break }
             try writer.append(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
         }
-        return try writer.finish()
+        return try writer.finish(durably: durably)
     }
 
     /// Stages a stream of chunks. When the stream throws, the write is cancelled and the error

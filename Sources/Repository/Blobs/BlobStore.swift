@@ -8,9 +8,15 @@ package protocol BlobStore: Sendable {
     func beginWrite() throws -> any BlobWriter
 
     /// Makes a staged blob part of the store. Idempotent: when the store already holds the
-    /// bytes it keeps its copy, drops the staged one, and returns `false`.
+    /// bytes it keeps its copy, drops the staged one, and returns `false`. With `durably`
+    /// (the default) the new name is synced to disk before it returns; without, the caller
+    /// calls `makeDurable()` before it relies on the blob.
     @discardableResult
-    func publish(_ staged: StagedBlob) throws -> Bool
+    func publish(_ staged: StagedBlob, durably: Bool) throws -> Bool
+
+    /// Syncs everything written to the store so far, staged or published, in one go: what a
+    /// batch of writes made without `durably` needs before it is committed.
+    func makeDurable() throws
 
     /// Drops a staged blob that will not be published. Never fails.
     func discard(_ staged: StagedBlob)
@@ -66,15 +72,27 @@ package protocol BlobWriter: AnyObject {
     /// the write is already cancelled.
     func append(_ bytes: UnsafeRawBufferPointer) throws
 
-    /// Makes the bytes durable and returns them staged, ready to publish.
-    func finish() throws -> StagedBlob
+    /// Returns the bytes staged, ready to publish. With `durably` they are synced to disk
+    /// first; without, `BlobStore.makeDurable()` must run before they are relied on.
+    func finish(durably: Bool) throws -> StagedBlob
 
     /// Abandons the write and removes what it had written. Safe to call more than once, and
     /// done automatically when an unfinished writer is released.
     func cancel()
 }
 
+extension BlobStore {
+    @discardableResult
+    package func publish(_ staged: StagedBlob) throws -> Bool {
+        try publish(staged, durably: true)
+    }
+}
+
 extension BlobWriter {
+    package func finish() throws -> StagedBlob {
+        try finish(durably: true)
+    }
+
     package func append(_ bytes: some ContiguousBytes) throws {
         try bytes.withUnsafeBytes { try append($0) }
     }

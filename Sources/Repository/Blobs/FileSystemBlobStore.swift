@@ -53,12 +53,12 @@ package struct FileSystemBlobStore: BlobStore {
     }
 
     @discardableResult
-    package func publish(_ staged: StagedBlob) throws -> Bool {
+    package func publish(_ staged: StagedBlob, durably: Bool) throws -> Bool {
         let target = path(for: staged.id)
         let directory = (target as NSString).deletingLastPathComponent
-        try POSIXFile.makeDirectory(directory, syncingParents: true)
+        try POSIXFile.makeDirectory(directory, syncingParents: durably)
         if link(staged.stagingPath, target) == 0 {
-            try POSIXFile.syncDirectory(directory)
+            if durably { try POSIXFile.syncDirectory(directory) }
             unlink(staged.stagingPath)
             return true
         }
@@ -72,11 +72,15 @@ package struct FileSystemBlobStore: BlobStore {
             guard rename(staged.stagingPath, target) == 0 else {
                 throw POSIXFile.error("cannot repair \(staged.id.shortDescription)")
             }
-            try POSIXFile.syncDirectory(directory)
+            if durably { try POSIXFile.syncDirectory(directory) }
             return true
         }
         unlink(staged.stagingPath)
         return false
+    }
+
+    package func makeDurable() throws {
+        try POSIXFile.syncFileSystem(containing: root.path)
     }
 
     package func discard(_ staged: StagedBlob) {
@@ -243,11 +247,11 @@ final class FileBlobWriter: BlobWriter {
         }
     }
 
-    func finish() throws -> StagedBlob {
+    func finish(durably: Bool) throws -> StagedBlob {
         precondition(!done, "finish after finish or cancel")
         try flushBuffer()
         // Read-only from the start: the inode becomes the stored blob by a hard link.
-        guard fchmod(fd, 0o444) == 0, fsync(fd) == 0 else {
+        guard fchmod(fd, 0o444) == 0, !durably || fsync(fd) == 0 else {
             let error = POSIXFile.error("cannot sync a staged blob")
             cancel()
             throw error

@@ -40,6 +40,26 @@ enum POSIXFile {
         return unsafeBitCast(symbol, to: SyncFileRange.self)
     }()
 
+    /// Flushes every file system buffer of the file system that holds `path` (Linux
+    /// `syncfs`); elsewhere, of all file systems.
+    static func syncFileSystem(containing path: String) throws {
+        guard let syncfs = syncFileSystem else {
+            sync()
+            return
+        }
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw error("cannot open \(path)") }
+        defer { close(fd) }
+        guard syncfs(fd) == 0 else { throw error("cannot sync \(path)") }
+    }
+
+    private typealias SyncFS = @convention(c) (Int32) -> Int32
+
+    private static let syncFileSystem: SyncFS? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syncfs") else { return nil }
+        return unsafeBitCast(symbol, to: SyncFS.self)
+    }()
+
     /// Creates a directory and its missing parents. With `syncingParents`, each directory that
     /// gains a new entry is fsynced, so a new path survives a power cut.
     static func makeDirectory(_ path: String, syncingParents: Bool = false) throws {

@@ -6,6 +6,14 @@ package protocol ContentItemStore: Sendable {
     /// Throws `.notFound` for an unknown owner.
     func createItem(_ new: NewContentItem, body: StagedBlob, blobs: some BlobStore) async throws -> ContentItem
 
+    /// Creates several items as `createItem` does, in one transaction. With `.batch`
+    /// durability the blobs may have been staged without syncing, and one file-system sync
+    /// before the commit makes all of them durable: far cheaper than a sync per file when
+    /// importing many small files.
+    func createItems(
+        _ items: [(NewContentItem, StagedBlob)], blobs: some BlobStore, durability: BatchDurability
+    ) async throws -> [ContentItem]
+
     /// Makes the staged blob the item's new current version, in one transaction that also
     /// publishes the blob and queues its extraction; earlier versions are kept. Throws
     /// `.notFound` for an unknown item; the staged blob is then discarded.
@@ -24,6 +32,14 @@ package protocol ContentItemStore: Sendable {
     /// Deletes an item with all its versions, grants, tags and comments. Its blobs stay until
     /// `gc` finds nothing else references them. Throws `.notFound` for an unknown item.
     func deleteItem(id: String) async throws
+}
+
+/// How a batch of new blobs is made durable before its items are committed.
+package enum BatchDurability: Sendable, Equatable {
+    /// Each blob was staged durably and its name is synced as it is published.
+    case perBlob
+    /// One sync of the whole store before the commit.
+    case batch
 }
 
 /// What bulk indexing knows of a file it saw before.

@@ -2,61 +2,81 @@ import GRDB
 
 extension SQLiteMetadataStore {
     package func createItem(_ new: NewContentItem, body: StagedBlob, blobs: some BlobStore) async throws -> ContentItem {
-        guard !new.name.isEmpty, new.name.utf8.count <= 1024, !new.name.contains("/"), !new.name.contains("\0") else {
-            blobs.discard(body)
-            throw RepositoryError.invalid(field: "name", reason: "must be 1 to 1024 bytes without '/' or NUL")
-        }
+        try await createItems([(new, body)], blobs: blobs, durability: .perBlob)[0]
+    }
+
+    package func createItems(
+        _ items: [(NewContentItem, StagedBlob)], blobs: some BlobStore, durability: BatchDurability
+    ) async throws -> [ContentItem] {
         let now = Self.now()
         do {
+            for (new, _) in items { try Self.validateName(new.name) }
             return try await writeImmediately { db in
-                guard try Row.fetchOne(db, sql: "SELECT 1 FROM principal WHERE id = ?", arguments: [new.ownerID]) != nil else {
-                    throw RepositoryError.notFound(kind: "principal", id: new.ownerID)
+                var created: [ContentItem] = []
+                for (new, body) in items {
+                    created.append(try Self.insertItem(new, body: body, at: now, in: db))
+                    // Under the write lock: a concurrent `gc` either ran before (and the bytes
+                    // are stored again here) or runs after the commit (and sees the reference).
+                    try blobs.publish(body, durably: durability == .perBlob)
                 }
-                var id = Identifiers.poolID()
-                while try Row.fetchOne(db, sql: "SELECT 1 FROM contentItem WHERE id = ?", arguments: [id]) != nil {
-                    id = Identifiers.poolID()
-                }
-                let blobID = body.id.description
-                try db.execute(
-                    sql: "INSERT INTO blob (id, length, createdAt) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                    arguments: [blobID, body.length, now])
-                try db.execute(
-                    sql: """
-                        INSERT INTO contentItem (id, name, description, mimeType, visibility, currentVersion,
-                            createdAt, createdBy, lastModifiedAt, lastModifiedBy, bodyLastModifiedAt)
-                        VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [id, new.name, new.description, new.mimeType, new.visibility.rawValue,
-                                now, new.ownerID, now, new.ownerID, now])
-                try db.execute(
-                    sql: """
-                        INSERT INTO contentVersion (itemId, number, blobId, length, mimeType, fileName, savedAt, savedBy)
-                        VALUES (?, 1, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [id, blobID, body.length, new.mimeType, new.name, now, new.ownerID])
-                try db.execute(
-                    sql: "INSERT INTO contentGrant (itemId, principalId, role, grantedAt) VALUES (?, ?, 'manager', ?)",
-                    arguments: [id, new.ownerID, now])
-                try db.execute(
-                    sql: """
-                        INSERT INTO activity (actorId, itemId, sourcePath, appId, templateId, messageKey, createdAt)
-                        VALUES (?, ?, ?, 'Content', 'default', 'CREATED_FILE', ?)
-                        """,
-                    arguments: [new.ownerID, id, "/p/\(id)", now])
-                try Self.queueExtraction(of: blobID, at: now, in: db)
-                if let file = new.importedFrom { try Self.recordImport(file, itemID: id, at: now, in: db) }
-                // Last, under the write lock: a concurrent `gc` either ran before (and the bytes
-                // are stored again here) or runs after the commit (and sees the reference).
-                try blobs.publish(body)
-                return ContentItem(
-                    id: id, name: new.name, description: new.description, mimeType: new.mimeType,
-                    visibility: new.visibility, currentVersion: 1, blobID: body.id, length: body.length,
-                    createdAt: now, createdBy: new.ownerID, lastModifiedAt: now)
+                if durability == .batch { try blobs.makeDurable() }
+                return created
             }
         } catch {
-            blobs.discard(body)
+            for (_, body) in items { blobs.discard(body) }
             throw error
         }
+    }
+
+    private static func validateName(_ name: String) throws {
+        guard !name.isEmpty, name.utf8.count <= 1024, !name.contains("/"), !name.contains("\0") else {
+            throw RepositoryError.invalid(field: "name", reason: "must be 1 to 1024 bytes without '/' or NUL")
+        }
+    }
+
+    /// Inserts an item, its first version, the owner's grant, an activity and an extraction
+    /// job; the caller publishes the blob and commits.
+    private static func insertItem(_ new: NewContentItem, body: StagedBlob, at now: Int64, in db: Database) throws -> ContentItem {
+        guard try Row.fetchOne(db, sql: "SELECT 1 FROM principal WHERE id = ?", arguments: [new.ownerID]) != nil else {
+            throw RepositoryError.notFound(kind: "principal", id: new.ownerID)
+        }
+        var id = Identifiers.poolID()
+        while try Row.fetchOne(db, sql: "SELECT 1 FROM contentItem WHERE id = ?", arguments: [id]) != nil {
+            id = Identifiers.poolID()
+        }
+        let blobID = body.id.description
+        try db.execute(
+            sql: "INSERT INTO blob (id, length, createdAt) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            arguments: [blobID, body.length, now])
+        try db.execute(
+            sql: """
+                INSERT INTO contentItem (id, name, description, mimeType, visibility, currentVersion,
+                    createdAt, createdBy, lastModifiedAt, lastModifiedBy, bodyLastModifiedAt)
+                VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)
+                """,
+            arguments: [id, new.name, new.description, new.mimeType, new.visibility.rawValue,
+                        now, new.ownerID, now, new.ownerID, now])
+        try db.execute(
+            sql: """
+                INSERT INTO contentVersion (itemId, number, blobId, length, mimeType, fileName, savedAt, savedBy)
+                VALUES (?, 1, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [id, blobID, body.length, new.mimeType, new.name, now, new.ownerID])
+        try db.execute(
+            sql: "INSERT INTO contentGrant (itemId, principalId, role, grantedAt) VALUES (?, ?, 'manager', ?)",
+            arguments: [id, new.ownerID, now])
+        try db.execute(
+            sql: """
+                INSERT INTO activity (actorId, itemId, sourcePath, appId, templateId, messageKey, createdAt)
+                VALUES (?, ?, ?, 'Content', 'default', 'CREATED_FILE', ?)
+                """,
+            arguments: [new.ownerID, id, "/p/\(id)", now])
+        try queueExtraction(of: blobID, at: now, in: db)
+        if let file = new.importedFrom { try recordImport(file, itemID: id, at: now, in: db) }
+        return ContentItem(
+            id: id, name: new.name, description: new.description, mimeType: new.mimeType,
+            visibility: new.visibility, currentVersion: 1, blobID: body.id, length: body.length,
+            createdAt: now, createdBy: new.ownerID, lastModifiedAt: now)
     }
 
     package func addVersion(

@@ -1,0 +1,170 @@
+"""The indexer against the tools people would otherwise use, in the same run.
+
+1. `oaken index` of a folder of PDFs against serial `pdftotext` of the same PDFs.
+2. Full-text insert throughput: `oaken index` of the extracted text, as text files, against
+   the `sqlite3` command bulk-inserting the same text into an FTS5 table with the same tokenizer.
+3. Query latency at a large generated corpus: `oaken search --repeat` against the raw FTS5
+   query run by the `sqlite3` command on the same database file.
+
+BENCH_CORPUS=DIR uses the PDFs under DIR instead of a generated corpus for 1 and 2;
+BENCH_INDEX_DOCS (default 300) sets the generated PDFs, BENCH_QUERY_DOCS (default 100000) the
+text documents for 3.
+"""
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from benchlib import OAKEN, ROOT, median, mib, row, section
+
+sys.path.insert(0, os.path.join(ROOT, "corpus"))
+from generate import zipf_words  # noqa: E402
+
+GENERATE = os.path.join(ROOT, "corpus", "generate.py")
+SAMPLE = os.path.join(ROOT, "corpus", "sample")
+INDEX_DOCS = int(os.environ.get("BENCH_INDEX_DOCS", "300"))
+QUERY_DOCS = int(os.environ.get("BENCH_QUERY_DOCS", "100000"))
+RUNS = int(os.environ.get("BENCH_INDEX_RUNS", "3"))
+JOBS = str(os.cpu_count() or 2)
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+
+
+def timed(argv, **kwargs):
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)
+    return time.perf_counter() - start
+
+
+def is_pdf(path):
+    with open(path, "rb") as f:
+        return f.read(5) == b"%PDF-"
+
+
+def collect_pdfs(roots, into):
+    """Copies every PDF under `roots` into one flat folder."""
+    os.makedirs(into, exist_ok=True)
+    count = 0
+    for root in roots:
+        for folder, _, names in sorted(os.walk(root)):
+            for name in sorted(names):
+                path = os.path.join(folder, name)
+                if os.path.isfile(path) and is_pdf(path):
+                    shutil.copy(path, os.path.join(into, f"{count:07d}.pdf"))
+                    count += 1
+    return count
+
+
+def pdf_index_ratio(work):
+    pdfs = os.path.join(work, "pdfs")
+    if os.environ.get("BENCH_CORPUS"):
+        collect_pdfs([os.environ["BENCH_CORPUS"]], pdfs)
+    else:
+        generated = os.path.join(work, "generated")
+        subprocess.run([sys.executable, GENERATE, "zipf", generated, "--count", str(INDEX_DOCS), "--kinds", "pdf"], check=True)
+        collect_pdfs([SAMPLE, generated], pdfs)
+    files = sorted(os.path.join(pdfs, f) for f in os.listdir(pdfs))
+    section(f"index: oaken index vs serial pdftotext, {len(files)} PDFs, median of {RUNS}")
+
+    def serial_pdftotext():
+        start = time.perf_counter()
+        for f in files:
+            subprocess.run(["pdftotext", "-q", f, "/dev/null"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return time.perf_counter() - start
+
+    reference = median([serial_pdftotext() for _ in range(RUNS)])
+    oaken = []
+    for i in range(RUNS):
+        data = os.path.join(work, f"index-data-{i}")
+        oaken.append(timed([OAKEN, "index", pdfs, "--data", data, "--jobs", JOBS]))
+        shutil.rmtree(data)
+    measured = median(oaken)
+    row("serial pdftotext", f"{reference:8.2f} s")
+    row(f"oaken index --jobs {JOBS} (store + extract + index)", f"{measured:8.2f} s")
+    row("wall-time ratio oaken/pdftotext (target <= 0.6)", f"{measured / reference:8.2f}x")
+    return files
+
+
+def fts_insert_ratio(work, pdfs):
+    texts = os.path.join(work, "texts")
+    os.makedirs(texts)
+    for i, f in enumerate(pdfs):
+        subprocess.run(["pdftotext", "-q", "-enc", "UTF-8", f, os.path.join(texts, f"{i:07d}.txt")])
+    size = sum(os.path.getsize(os.path.join(texts, f)) for f in os.listdir(texts))
+    section(f"fts insert: oaken index of text files vs sqlite3 bulk insert, {mib(size):.1f} MiB of text, median of {RUNS}")
+    sqlite_runs, oaken_runs = [], []
+    for i in range(RUNS):
+        db = os.path.join(work, f"raw-{i}.sqlite")
+        script = (f"CREATE VIRTUAL TABLE t USING fts5(body, tokenize = '{TOKENIZER}', prefix = '2 3');\n"
+                  f"BEGIN; INSERT INTO t(body) SELECT CAST(data AS TEXT) FROM fsdir('{texts}') WHERE name LIKE '%.txt'; COMMIT;\n")
+        sqlite_runs.append(timed(["sqlite3", db], input=script.encode()))
+        os.remove(db)
+        data = os.path.join(work, f"text-data-{i}")
+        oaken_runs.append(timed([OAKEN, "index", texts, "--data", data, "--jobs", JOBS]))
+        shutil.rmtree(data)
+    reference = size / median(sqlite_runs)
+    measured = size / median(oaken_runs)
+    row("sqlite3 bulk insert into FTS5", f"{mib(reference):8.2f} MiB/s")
+    row("oaken index (store + index)", f"{mib(measured):8.2f} MiB/s")
+    row("throughput ratio oaken/sqlite3 (target >= 0.7)", f"{measured / reference:8.2f}x")
+
+
+def query_latency(work):
+    corpus = os.path.join(work, "query-corpus")
+    data = os.path.join(work, "query-data")
+    section(f"query latency at {QUERY_DOCS} documents: oaken search vs raw FTS5 in sqlite3")
+    start = time.perf_counter()
+    subprocess.run([sys.executable, GENERATE, "zipf", corpus, "--count", str(QUERY_DOCS), "--kinds", "txt"], check=True)
+    row("generate corpus", f"{time.perf_counter() - start:8.1f} s")
+    start = time.perf_counter()
+    subprocess.run([OAKEN, "index", corpus, "--data", data, "--jobs", JOBS, "--visibility", "public"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    row("oaken index", f"{time.perf_counter() - start:8.1f} s")
+    shutil.rmtree(corpus)
+
+    words = zipf_words(random.Random(7), 50_000)
+    queries = [
+        ("rare term", words[20000], f'"{words[20000]}"'),
+        ("common term", words[0], f'"{words[0]}"'),
+        ("AND", f"{words[40]} {words[90]}", f'("{words[40]}" AND "{words[90]}")'),
+        ("phrase", f'"{words[0]} {words[1]}"', f'"{words[0]} {words[1]}"'),
+        ("prefix", words[12][:3] + "*", f'"{words[12][:3]}" *'),
+    ]
+    db = os.path.join(data, "oaken.sqlite")
+    print(f"  {'query':<14}{'oaken p50':>11}{'p99':>9}{'sqlite3 p50':>13}{'p99':>9}{'p50 ratio':>11}{'p99 ratio':>11}{'hits':>9}")
+    for label, query, fts in queries:
+        out = subprocess.run([OAKEN, "search", query, "--data", data, "--repeat", "50"],
+                             check=True, capture_output=True, text=True).stdout
+        values = dict(part.split("=") for part in out.split())
+        o50, o99 = float(values["p50_ms"]), float(values["p99_ms"])
+        statement = f"SELECT rowid FROM searchText WHERE searchText MATCH '{fts}' ORDER BY rank LIMIT 10;"
+        # The shell's timer prints wall time in whole milliseconds only; its CPU time (user +
+        # sys) has microseconds, and a cached query is all CPU.
+        script = ".timer on\n.output /dev/null\n" + (statement + "\n") * 51
+        out = subprocess.run(["sqlite3", db], input=script, capture_output=True, text=True).stdout
+        runs = re.findall(r"Run Time: real [0-9.]+ user ([0-9.]+) sys ([0-9.]+)", out)[1:]
+        times = sorted((float(u) + float(s)) * 1000 for u, s in runs)
+        if not times:
+            times = [float("nan")]
+        r50 = times[len(times) // 2]
+        r99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+        print(f"  {label:<14}{o50:9.2f}ms{o99:7.2f}ms{r50:11.2f}ms{r99:7.2f}ms{o50 / max(r50, 0.001):10.1f}x"
+              f"{o99 / max(r99, 0.001):10.1f}x{values['total']:>9}")
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="oaken-bench-index-")
+    try:
+        pdfs = pdf_index_ratio(work)
+        fts_insert_ratio(work, pdfs)
+        if QUERY_DOCS > 0:
+            query_latency(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
