@@ -140,7 +140,9 @@ def query_latency(work):
                              check=True, capture_output=True, text=True).stdout
         values = dict(part.split("=") for part in out.split())
         o50, o99 = float(values["p50_ms"]), float(values["p99_ms"])
-        statement = f"SELECT rowid FROM searchText WHERE searchText MATCH '{fts}' ORDER BY rank LIMIT 10;"
+        # The raw equivalent of a page of results: the top ten rows with their snippets.
+        statement = (f"SELECT rowid, snippet(searchText, -1, char(2), char(3), '…', 24) FROM searchText "
+                     f"WHERE searchText MATCH '{fts}' ORDER BY rank LIMIT 10;")
         # The shell's timer prints wall time in whole milliseconds only; its CPU time (user +
         # sys) has microseconds, and a cached query is all CPU.
         script = ".timer on\n.output /dev/null\n" + (statement + "\n") * 51

@@ -16,8 +16,9 @@ struct IndexCommand: AsyncParsableCommand {
             in each outcome; --report writes one line per file.
             """)
 
-    /// Files stored per transaction (and per file-system sync).
-    static let batchSize = 64
+    /// Files stored per transaction and per file-system sync: one sync costs tens of
+    /// milliseconds whatever it flushes, so small files are stored in large batches.
+    static let batchSize = 256
 
     @OptionGroup var site: SiteOptions
 
@@ -127,8 +128,8 @@ struct ExtractionOptions: ParsableArguments {
     @Option(help: "Seconds one PDF may take before its worker is killed.")
     var timeout: Double = ExtractionLimits.standard.pdfTimeout
 
-    @Option(help: "Characters of text kept per document; the rest is dropped and the cut recorded.")
-    var maxCharacters: Int = ExtractionLimits.standard.maximumCharacters
+    @Option(help: "Text kept per document, in UTF-8 bytes (e.g. 4M); the rest is dropped and the cut recorded.")
+    var maxText: String = "4M"
 
     @Option(help: "Address space of a PDF worker, e.g. 1G.")
     var workerMemory: String = "2G"
@@ -139,7 +140,10 @@ struct ExtractionOptions: ParsableArguments {
         }
         var limits = ExtractionLimits.standard
         limits.pdfTimeout = timeout
-        limits.maximumCharacters = maxCharacters
+        guard let text = AppConfiguration.parseSize(maxText), text <= Int.max else {
+            throw ValidationError("--max-text takes a size such as 4M")
+        }
+        limits.maximumTextBytes = Int(text)
         limits.pdfAddressSpace = memory
         return DocumentExtractor(pdf: PDFWorker(command: [Executable.path, "extract-worker"]), limits: limits)
     }

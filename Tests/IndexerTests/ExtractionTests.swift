@@ -50,22 +50,30 @@ import Testing
 
     @Test func textBeyondTheCharacterLimitIsCutAndTheCutRecorded() throws {
         var small = limits
-        small.maximumCharacters = 20
+        small.maximumTextBytes = 20
         let pdf = try PDFTextExtractor().extract(fileAt: CorpusFiles.golden("three-pages.pdf"), limits: small)
         #expect(pdf.truncated)
-        #expect(pdf.characterCount <= 20)
+        #expect(pdf.textBytes <= 20)
         #expect(pdf.pageCount == 3)
         let html = try HTMLTextExtractor().extract(fileAt: CorpusFiles.golden("latin1.html"), limits: small)
         #expect(html.truncated)
-        #expect(html.characterCount <= 20)
+        #expect(html.textBytes <= 20)
     }
 
     @Test func longTextIsChunkedAtParagraphs() {
         let paragraph = String(repeating: "word ", count: 300)
         let chunks = PlainTextExtractor.chunks(of: Array(repeating: paragraph, count: 10).joined(separator: "\n\n"), size: 4000)
         #expect(chunks.count > 1)
-        #expect(chunks.allSatisfy { $0.count <= 4000 })
+        #expect(chunks.allSatisfy { $0.utf8.count <= 4000 })
         #expect(chunks.joined() == Array(repeating: paragraph, count: 10).joined(separator: "\n\n"))
+    }
+
+    @Test func chunksNeverSplitACharacter() {
+        let text = String(repeating: "é", count: 5000)
+        let chunks = PlainTextExtractor.chunks(of: text, size: 999)
+        #expect(chunks.joined() == text)
+        #expect(chunks.allSatisfy { $0.utf8.count <= 999 && $0.allSatisfy { $0 == "é" } })
+        #expect("añb".utf8Prefix(2) == "a")
     }
 
     @Test func extractionPicksTheExtractorByBytesNotByName() {

@@ -48,12 +48,12 @@ package struct HTMLTextExtractor: TextExtractor {
             throw .damaged("not parseable as HTML")
         }
         defer { xmlFreeDoc(document) }
-        var walker = HTMLTextWalker(limit: limits.maximumCharacters)
+        var walker = HTMLTextWalker(limit: limits.maximumTextBytes)
         if let root = xmlDocGetRootElement(document) {
             walker.readHead(of: root)
             walker.walk(root)
         }
-        var budget = TextBudget(limit: limits.maximumCharacters)
+        var budget = TextBudget(limit: limits.maximumTextBytes)
         for chunk in PlainTextExtractor.chunks(of: walker.bodyText, size: PlainTextExtractor.chunkCharacters) {
             budget.append(chunk)
         }
@@ -148,7 +148,7 @@ private struct HTMLTextWalker {
     }
 
     private mutating func appendText(_ raw: String) {
-        guard text.count < limit else {
+        guard text.utf8.count < limit else {
             truncated = true
             return
         }

@@ -32,7 +32,7 @@ package struct PDFTextExtractor: TextExtractor {
         defer { g_object_unref(UnsafeMutableRawPointer(document)) }
 
         let pageCount = Int(poppler_document_get_n_pages(document))
-        var budget = TextBudget(limit: limits.maximumCharacters)
+        var budget = TextBudget(limit: limits.maximumTextBytes)
         for index in 0..<pageCount {
             if budget.isExhausted {
                 // Pages past the budget are not read, but their absence is recorded.

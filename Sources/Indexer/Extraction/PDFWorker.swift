@@ -34,7 +34,7 @@ package final class PDFWorker: TextExtractor {
 
     struct Request: Codable {
         var path: String
-        var maximumCharacters: Int
+        var maximumTextBytes: Int
         var maximumBytes: Int64
     }
 
@@ -51,11 +51,11 @@ package final class PDFWorker: TextExtractor {
             worker = try WorkerProcess(command: command + ["--address-space", String(limits.pdfAddressSpace)])
         }
         let request = Request(
-            path: URL(fileURLWithPath: path).standardizedFileURL.path, maximumCharacters: limits.maximumCharacters,
+            path: URL(fileURLWithPath: path).standardizedFileURL.path, maximumTextBytes: limits.maximumTextBytes,
             maximumBytes: limits.maximumPDFBytes)
         let result: Result
         do {
-            result = try worker.run(request, timeout: limits.pdfTimeout, maximumReply: limits.maximumCharacters * 6 + (1 << 20))
+            result = try worker.run(request, timeout: limits.pdfTimeout, maximumReply: limits.maximumTextBytes * 6 + (1 << 20))
         } catch {
             worker.stop()
             throw error
@@ -83,7 +83,7 @@ package final class PDFWorker: TextExtractor {
             var result = Result()
             if let request = try? JSONDecoder().decode(Request.self, from: Data(line.utf8)) {
                 var limits = ExtractionLimits.standard
-                limits.maximumCharacters = request.maximumCharacters
+                limits.maximumTextBytes = request.maximumTextBytes
                 limits.maximumPDFBytes = request.maximumBytes
                 do {
                     result.text = try extractor.extract(fileAt: request.path, limits: limits)

@@ -12,7 +12,7 @@ package struct PlainTextExtractor: TextExtractor {
     package func extract(fileAt path: String, limits: ExtractionLimits) throws(ExtractionFailure) -> ExtractedText {
         let data = try FileBytes.read(path, limit: limits.maximumMarkupBytes)
         let text = Self.decode(data)
-        var budget = TextBudget(limit: limits.maximumCharacters)
+        var budget = TextBudget(limit: limits.maximumTextBytes)
         for chunk in Self.chunks(of: text, size: Self.chunkCharacters) {
             budget.append(chunk)
             if budget.isExhausted { break }
@@ -35,24 +35,35 @@ package struct PlainTextExtractor: TextExtractor {
         return String(data: data, encoding: .windowsCP1252) ?? String(data: data, encoding: .isoLatin1) ?? ""
     }
 
-    /// Splits text into chunks of at most `size` characters, preferring paragraph breaks, then
-    /// line breaks, then spaces.
+    /// Splits text into chunks of at most `size` UTF-8 bytes, cut after a paragraph break
+    /// where possible, else after a line break, else after a space, else between characters.
     static func chunks(of text: String, size: Int) -> [String] {
+        let bytes = Array(text.utf8)
+        guard bytes.count > size else { return text.isEmpty ? [] : [text] }
         var chunks: [String] = []
-        var rest = Substring(text)
-        while rest.count > size {
-            let window = rest.prefix(size)
-            let cut = window.range(of: "\n\n", options: .backwards)?.upperBound
-                ?? window.range(of: "\n", options: .backwards)?.upperBound
-                ?? window.range(of: " ", options: .backwards)?.upperBound
-                ?? window.endIndex
-            let piece = rest[..<cut]
-            if piece.isEmpty { break }
-            chunks.append(String(piece))
-            rest = rest[cut...]
+        var start = 0
+        while bytes.count - start > size {
+            let limit = start + size
+            var cut = breakAfter([0x0A, 0x0A], in: bytes, from: start, to: limit)
+                ?? breakAfter([0x0A], in: bytes, from: start, to: limit)
+                ?? breakAfter([0x20], in: bytes, from: start, to: limit)
+                ?? limit
+            while cut > start + 1, bytes[cut] & 0xC0 == 0x80 { cut -= 1 }
+            chunks.append(String(decoding: bytes[start..<cut], as: UTF8.self))
+            start = cut
         }
-        if !rest.isEmpty { chunks.append(String(rest)) }
+        chunks.append(String(decoding: bytes[start...], as: UTF8.self))
         return chunks
+    }
+
+    /// The index just after the last `pattern` ending at or before `end`, if after `start`.
+    private static func breakAfter(_ pattern: [UInt8], in bytes: [UInt8], from start: Int, to end: Int) -> Int? {
+        var i = end - pattern.count
+        while i > start {
+            if bytes[i] == pattern[0], pattern.count == 1 || bytes[i + 1] == pattern[1] { return i + pattern.count }
+            i -= 1
+        }
+        return nil
     }
 }
 

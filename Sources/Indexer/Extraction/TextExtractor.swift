@@ -20,7 +20,7 @@ package struct ExtractedText: Sendable, Equatable, Codable {
     package var description: String?
     /// The document's own page count (PDF), which can exceed `pages.count` when truncated.
     package var pageCount: Int
-    /// Whether the text was cut at `ExtractionLimits.maximumCharacters`.
+    /// Whether the text was cut at `ExtractionLimits.maximumTextBytes`.
     package var truncated: Bool
 
     package init(
@@ -36,13 +36,14 @@ package struct ExtractedText: Sendable, Equatable, Codable {
         self.truncated = truncated
     }
 
-    /// Whether any page has a character that is not white space.
+    /// Whether no page has anything but white space.
     package var isEmpty: Bool {
-        !pages.contains { $0.contains { !$0.isWhitespace } }
+        !pages.contains(where: \.hasVisibleText)
     }
 
-    package var characterCount: Int {
-        pages.reduce(0) { $0 + $1.count }
+    /// The size of the text in UTF-8 bytes.
+    package var textBytes: Int {
+        pages.reduce(0) { $0 + $1.utf8.count }
     }
 }
 
@@ -62,8 +63,9 @@ package enum ExtractionFailure: Error, Equatable, Sendable, Codable {
 
 /// Bounds on what extracting one document may cost.
 package struct ExtractionLimits: Sendable, Equatable, Codable {
-    /// Text beyond this many characters is dropped, and the cut is recorded.
-    package var maximumCharacters: Int
+    /// Text beyond this many UTF-8 bytes is dropped, and the cut is recorded. (Bytes rather
+    /// than characters: counting them costs nothing.)
+    package var maximumTextBytes: Int
     /// HTML and text files larger than this are not parsed.
     package var maximumMarkupBytes: Int64
     /// PDFs larger than this are not opened.
@@ -74,14 +76,14 @@ package struct ExtractionLimits: Sendable, Equatable, Codable {
     package var pdfAddressSpace: Int64
 
     package static let standard = ExtractionLimits(
-        maximumCharacters: 4_000_000, maximumMarkupBytes: 64 << 20, maximumPDFBytes: 1 << 30,
+        maximumTextBytes: 4_000_000, maximumMarkupBytes: 64 << 20, maximumPDFBytes: 1 << 30,
         pdfTimeout: 60, pdfAddressSpace: 2 << 30)
 
     package init(
-        maximumCharacters: Int, maximumMarkupBytes: Int64, maximumPDFBytes: Int64, pdfTimeout: Double,
+        maximumTextBytes: Int, maximumMarkupBytes: Int64, maximumPDFBytes: Int64, pdfTimeout: Double,
         pdfAddressSpace: Int64
     ) {
-        self.maximumCharacters = maximumCharacters
+        self.maximumTextBytes = maximumTextBytes
         self.maximumMarkupBytes = maximumMarkupBytes
         self.maximumPDFBytes = maximumPDFBytes
         self.pdfTimeout = pdfTimeout
@@ -89,7 +91,7 @@ package struct ExtractionLimits: Sendable, Equatable, Codable {
     }
 }
 
-/// Collects page texts up to a character budget.
+/// Collects page texts up to a budget of UTF-8 bytes.
 struct TextBudget {
     private(set) var pages: [String] = []
     private(set) var truncated = false
@@ -99,19 +101,42 @@ struct TextBudget {
 
     var isExhausted: Bool { remaining <= 0 }
 
-    /// Adds a page; cuts it when the budget runs out.
+    /// Adds a page; cuts it, at a character boundary, when the budget runs out.
     mutating func append(_ text: String) {
         guard remaining > 0 else {
             if !text.isEmpty { truncated = true }
             return
         }
-        if text.count > remaining {
-            pages.append(String(text.prefix(remaining)))
+        let size = text.utf8.count
+        if size > remaining {
+            pages.append(String(text.utf8Prefix(remaining)))
             remaining = 0
             truncated = true
         } else {
             pages.append(text)
-            remaining -= text.count
+            remaining -= size
         }
+    }
+}
+
+extension StringProtocol {
+    /// Whether the text has anything but ASCII white space (any non-ASCII counts as text).
+    var hasVisibleText: Bool {
+        utf8.contains { !($0 == 0x20 || (0x09...0x0D).contains($0)) }
+    }
+}
+
+extension String {
+    /// The longest prefix of at most `limit` UTF-8 bytes that does not split a character's
+    /// encoding.
+    func utf8Prefix(_ limit: Int) -> Substring {
+        let bytes = utf8
+        guard var end = bytes.index(bytes.startIndex, offsetBy: limit, limitedBy: bytes.endIndex),
+            end != bytes.endIndex
+        else { return self[...] }
+        while end > bytes.startIndex, bytes[end] & 0xC0 == 0x80 {
+            end = bytes.index(before: end)
+        }
+        return self[..<end]
     }
 }

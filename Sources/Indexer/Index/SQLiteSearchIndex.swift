@@ -25,8 +25,8 @@ package struct SQLiteSearchIndex: Sendable {
 
     // MARK: - The extraction queue
 
-    /// Takes up to `limit` blobs to extract: pending ones, and running ones whose lease ran
-    /// out (their worker died elsewhere). Each is leased for `lease` seconds to this process.
+    /// Takes up to `limit` pending blobs to extract, oldest first, each leased to this process
+    /// for `lease` seconds.
     package func claimJobs(limit: Int, lease: TimeInterval) async throws -> [BlobID] {
         let now = SQLiteTime.now()
         let expires = now + Int64(lease * 1000)
@@ -35,27 +35,26 @@ package struct SQLiteSearchIndex: Sendable {
                 UPDATE extractionJob
                 SET state = 'running', attempts = attempts + 1, startedAt = ?, leaseExpiresAt = ?, owner = ?
                 WHERE blobId IN (
-                    SELECT blobId FROM extractionJob
-                    WHERE state = 'pending' OR (state = 'running' AND leaseExpiresAt < ?)
-                    ORDER BY enqueuedAt, blobId LIMIT ?)
+                    SELECT blobId FROM extractionJob WHERE state = 'pending' ORDER BY enqueuedAt LIMIT ?)
                 RETURNING blobId
-                """, arguments: [now, expires, JobOwner.current, now, limit])
+                """, arguments: [now, expires, JobOwner.current, limit])
             return try ids.map { try BlobID(parsing: $0) }
         }
     }
 
-    /// Puts back in the queue the running jobs of processes on this host that no longer exist
-    /// (an indexer killed mid-run), without waiting for their leases to run out. Returns how
-    /// many it put back.
+    /// Puts back in the queue the running jobs whose worker is gone: those whose lease ran out
+    /// (a worker elsewhere that died), and those of processes on this host that no longer
+    /// exist (an indexer killed mid-run), without waiting for their leases. Returns how many
+    /// it put back.
     @discardableResult
     package func reclaimAbandonedJobs() async throws -> Int {
-        try await database.write { db in
+        let now = SQLiteTime.now()
+        return try await database.write { db in
+            try db.cachedStatement(sql: "UPDATE extractionJob SET state = 'pending', owner = NULL, leaseExpiresAt = NULL WHERE state = 'running' AND leaseExpiresAt < ?").execute(arguments: [now])
+            var reclaimed = db.changesCount
             let owners = try String.fetchAll(db, sql: "SELECT DISTINCT owner FROM extractionJob WHERE state = 'running' AND owner IS NOT NULL")
-            var reclaimed = 0
             for owner in owners where JobOwner.isDead(owner) {
-                try db.execute(
-                    sql: "UPDATE extractionJob SET state = 'pending', owner = NULL, leaseExpiresAt = NULL WHERE state = 'running' AND owner = ?",
-                    arguments: [owner])
+                try db.cachedStatement(sql: "UPDATE extractionJob SET state = 'pending', owner = NULL, leaseExpiresAt = NULL WHERE state = 'running' AND owner = ?").execute(arguments: [owner])
                 reclaimed += db.changesCount
             }
             return reclaimed
@@ -88,13 +87,13 @@ package struct SQLiteSearchIndex: Sendable {
 
     private static func store(_ result: ExtractionResult, for blob: BlobID, at now: Int64, in db: Database) throws {
         let id = blob.description
-        guard try Row.fetchOne(db, sql: "SELECT 1 FROM blob WHERE id = ?", arguments: [id]) != nil else { return }
-        try db.execute(sql: "DELETE FROM searchText WHERE rowid IN (SELECT id FROM searchRow WHERE blobId = ?)", arguments: [id])
-        try db.execute(sql: "DELETE FROM searchRow WHERE blobId = ?", arguments: [id])
+        guard try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM blob WHERE id = ?"), arguments: [id]) != nil else { return }
+        try db.cachedStatement(sql: "DELETE FROM searchText WHERE rowid IN (SELECT id FROM searchRow WHERE blobId = ?)").execute(arguments: [id])
+        try db.cachedStatement(sql: "DELETE FROM searchRow WHERE blobId = ?").execute(arguments: [id])
         let text = result.text
         if let text {
             var heading = [text.title, text.author].compactMap { $0 }.joined(separator: " — ")
-            for (index, page) in text.pages.enumerated() where page.contains(where: { !$0.isWhitespace }) {
+            for (index, page) in text.pages.enumerated() where page.hasVisibleText {
                 try insertBodyRow(
                     db, blob: id, page: text.hasPageNumbers ? index + 1 : nil,
                     title: heading.isEmpty ? nil : heading, body: page)
@@ -104,8 +103,7 @@ package struct SQLiteSearchIndex: Sendable {
                 try insertBodyRow(db, blob: id, page: nil, title: heading, body: nil)
             }
         }
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO blobText (blobId, outcome, detail, mediaType, pageCount, characters, truncated,
                     title, author, description, extractedAt)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -114,31 +112,26 @@ package struct SQLiteSearchIndex: Sendable {
                     characters = excluded.characters, truncated = excluded.truncated, title = excluded.title,
                     author = excluded.author, description = excluded.description,
                     extractedAt = excluded.extractedAt
-                """,
-            arguments: [
+                """).execute(arguments: [
                 id, result.outcome.rawValue, result.detail, result.mediaType, text?.pageCount ?? 0,
-                text?.characterCount ?? 0, text?.truncated ?? false, text?.title, text?.author,
+                text?.textBytes ?? 0, text?.truncated ?? false, text?.title, text?.author,
                 text?.description, now,
             ])
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 UPDATE extractionJob SET state = 'done', finishedAt = ?, leaseExpiresAt = NULL, outcome = ?, detail = ?
                 WHERE blobId = ?
-                """,
-            arguments: [now, result.outcome.rawValue, result.detail, id])
+                """).execute(arguments: [now, result.outcome.rawValue, result.detail, id])
     }
 
     private static func insertBodyRow(_ db: Database, blob: String, page: Int?, title: String?, body: String?) throws {
-        try db.execute(sql: "INSERT INTO searchRow (blobId, page) VALUES (?, ?)", arguments: [blob, page])
-        try db.execute(
-            sql: "INSERT INTO searchText (rowid, title, body) VALUES (?, ?, ?)",
-            arguments: [db.lastInsertedRowID, title, body])
+        try db.cachedStatement(sql: "INSERT INTO searchRow (blobId, page) VALUES (?, ?)").execute(arguments: [blob, page])
+        try db.cachedStatement(sql: "INSERT INTO searchText (rowid, title, body) VALUES (?, ?, ?)").execute(arguments: [db.lastInsertedRowID, title, body])
     }
 
     /// How the blob's extraction ended, or `nil` when it has not been extracted.
     package func extraction(of blob: BlobID) async throws -> StoredExtraction? {
         try await database.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM blobText WHERE blobId = ?", arguments: [blob.description])
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM blobText WHERE blobId = ?"), arguments: [blob.description])
             else { return nil }
             return StoredExtraction(
                 outcome: ExtractionOutcome(rawValue: row["outcome"]) ?? .crashed, mediaType: row["mediaType"],

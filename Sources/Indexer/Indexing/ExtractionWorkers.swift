@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 import Repository
 
 /// Extracts queued blobs with bounded parallelism and writes their text to the index.
@@ -30,15 +31,18 @@ package struct ExtractionWorkers: Sendable {
         concurrency: Int, onResult: @escaping @Sendable (BlobID, ExtractionResult) async -> Void = { _, _ in }
     ) async throws {
         try await index.reclaimAbandonedJobs()
+        // An estimate of what is left, so that batches shrink near the end and keep every
+        // worker busy; it need not be exact.
+        let remaining = Remaining(try await index.unfinishedJobCount())
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<max(1, concurrency) {
                 group.addTask {
                     while !Task.isCancelled {
-                        // Smaller batches near the end keep every worker busy.
-                        let remaining = try await index.unfinishedJobCount()
-                        let batch = max(1, min(Self.batchSize, remaining / (2 * max(1, concurrency))))
+                        let left = remaining.count.withLock { $0 }
+                        let batch = max(1, min(Self.batchSize, left / (2 * max(1, concurrency))))
                         let blobs = try await index.claimJobs(limit: batch, lease: lease * Double(batch))
                         if blobs.isEmpty { break }
+                        remaining.count.withLock { $0 -= blobs.count }
                         var results: [(BlobID, ExtractionResult)] = []
                         for blob in blobs {
                             results.append((blob, await extract(blob)))
@@ -64,4 +68,10 @@ package struct ExtractionWorkers: Sendable {
             }
         }
     }
+}
+
+/// The shared estimate of jobs left, for batch sizing.
+private final class Remaining: Sendable {
+    let count: Mutex<Int>
+    init(_ count: Int) { self.count = Mutex(count) }
 }

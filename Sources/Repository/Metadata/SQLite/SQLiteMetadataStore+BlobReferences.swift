@@ -27,11 +27,11 @@ extension SQLiteMetadataStore {
             for text in unreferenced {
                 let id = try BlobID(parsing: text)
                 try remove(id)
-                try db.execute(sql: "DELETE FROM blob WHERE id = ?", arguments: [text])
+                try db.cachedStatement(sql: "DELETE FROM blob WHERE id = ?").execute(arguments: [text])
                 removed.append(id)
             }
             for id in unrecorded {
-                let recorded = try Row.fetchOne(db, sql: "SELECT 1 FROM blob WHERE id = ?", arguments: [id.description])
+                let recorded = try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM blob WHERE id = ?"), arguments: [id.description])
                 if recorded == nil {
                     try remove(id)
                     removed.append(id)
@@ -43,7 +43,7 @@ extension SQLiteMetadataStore {
 
     package func isRecorded(_ blob: BlobID) async throws -> Bool {
         try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT 1 FROM blob WHERE id = ?", arguments: [blob.description]) != nil
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM blob WHERE id = ?"), arguments: [blob.description]) != nil
         }
     }
 

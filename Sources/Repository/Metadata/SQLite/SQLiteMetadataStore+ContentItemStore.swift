@@ -37,34 +37,26 @@ extension SQLiteMetadataStore {
     /// Inserts an item, its first version, the owner's grant, an activity and an extraction
     /// job; the caller publishes the blob and commits.
     private static func insertItem(_ new: NewContentItem, body: StagedBlob, at now: Int64, in db: Database) throws -> ContentItem {
-        guard try Row.fetchOne(db, sql: "SELECT 1 FROM principal WHERE id = ?", arguments: [new.ownerID]) != nil else {
+        guard try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM principal WHERE id = ?"), arguments: [new.ownerID]) != nil else {
             throw RepositoryError.notFound(kind: "principal", id: new.ownerID)
         }
         var id = Identifiers.poolID()
-        while try Row.fetchOne(db, sql: "SELECT 1 FROM contentItem WHERE id = ?", arguments: [id]) != nil {
+        while try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM contentItem WHERE id = ?"), arguments: [id]) != nil {
             id = Identifiers.poolID()
         }
         let blobID = body.id.description
-        try db.execute(
-            sql: "INSERT INTO blob (id, length, createdAt) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
-            arguments: [blobID, body.length, now])
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: "INSERT INTO blob (id, length, createdAt) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING").execute(arguments: [blobID, body.length, now])
+        try db.cachedStatement(sql: """
                 INSERT INTO contentItem (id, name, description, mimeType, visibility, currentVersion,
                     createdAt, createdBy, lastModifiedAt, lastModifiedBy, bodyLastModifiedAt)
                 VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)
-                """,
-            arguments: [id, new.name, new.description, new.mimeType, new.visibility.rawValue,
+                """).execute(arguments: [id, new.name, new.description, new.mimeType, new.visibility.rawValue,
                         now, new.ownerID, now, new.ownerID, now])
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO contentVersion (itemId, number, blobId, length, mimeType, fileName, savedAt, savedBy)
                 VALUES (?, 1, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [id, blobID, body.length, new.mimeType, new.name, now, new.ownerID])
-        try db.execute(
-            sql: "INSERT INTO contentGrant (itemId, principalId, role, grantedAt) VALUES (?, ?, 'manager', ?)",
-            arguments: [id, new.ownerID, now])
+                """).execute(arguments: [id, blobID, body.length, new.mimeType, new.name, now, new.ownerID])
+        try db.cachedStatement(sql: "INSERT INTO contentGrant (itemId, principalId, role, grantedAt) VALUES (?, ?, 'manager', ?)").execute(arguments: [id, new.ownerID, now])
         try db.execute(
             sql: """
                 INSERT INTO activity (actorId, itemId, sourcePath, appId, templateId, messageKey, createdAt)
@@ -86,33 +78,25 @@ extension SQLiteMetadataStore {
         let now = Self.now()
         do {
             try await writeImmediately { db in
-                guard let row = try Row.fetchOne(db, sql: "SELECT currentVersion, name FROM contentItem WHERE id = ?", arguments: [id])
+                guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT currentVersion, name FROM contentItem WHERE id = ?"), arguments: [id])
                 else { throw RepositoryError.notFound(kind: "item", id: id) }
                 let number = (row["currentVersion"] as Int) + 1
                 let name: String = row["name"]
                 let blobID = body.id.description
-                try db.execute(
-                    sql: "INSERT INTO blob (id, length, createdAt) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                    arguments: [blobID, body.length, now])
-                try db.execute(
-                    sql: """
+                try db.cachedStatement(sql: "INSERT INTO blob (id, length, createdAt) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING").execute(arguments: [blobID, body.length, now])
+                try db.cachedStatement(sql: """
                         INSERT INTO contentVersion (itemId, number, blobId, length, mimeType, fileName, savedAt, savedBy)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [id, number, blobID, body.length, mimeType, name, now, savedBy])
-                try db.execute(
-                    sql: """
+                        """).execute(arguments: [id, number, blobID, body.length, mimeType, name, now, savedBy])
+                try db.cachedStatement(sql: """
                         UPDATE contentItem SET currentVersion = ?, mimeType = ?, lastModifiedAt = ?, lastModifiedBy = ?,
                             bodyLastModifiedAt = ?
                         WHERE id = ?
-                        """,
-                    arguments: [number, mimeType, now, savedBy, now, id])
-                try db.execute(
-                    sql: """
+                        """).execute(arguments: [number, mimeType, now, savedBy, now, id])
+                try db.cachedStatement(sql: """
                         INSERT INTO activity (actorId, itemId, sourcePath, appId, templateId, messageKey, createdAt)
                         VALUES (?, ?, ?, 'Content', 'default', 'UPDATED_FILE', ?)
-                        """,
-                    arguments: [savedBy, id, "/p/\(id)", now])
+                        """).execute(arguments: [savedBy, id, "/p/\(id)", now])
                 try Self.queueExtraction(of: blobID, at: now, in: db)
                 if let importedFrom { try Self.recordImport(importedFrom, itemID: id, at: now, in: db) }
                 try blobs.publish(body)
@@ -137,19 +121,15 @@ extension SQLiteMetadataStore {
     }
 
     private static func queueExtraction(of blobID: String, at now: Int64, in db: Database) throws {
-        try db.execute(
-            sql: "INSERT INTO extractionJob (blobId, state, enqueuedAt) VALUES (?, 'pending', ?) ON CONFLICT (blobId) DO NOTHING",
-            arguments: [blobID, now])
+        try db.cachedStatement(sql: "INSERT INTO extractionJob (blobId, state, enqueuedAt) VALUES (?, 'pending', ?) ON CONFLICT (blobId) DO NOTHING").execute(arguments: [blobID, now])
     }
 
     private static func recordImport(_ file: ImportedFile, itemID: String, at now: Int64, in db: Database) throws {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO importedFile (path, size, modifiedAt, itemId, importedAt) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (path) DO UPDATE SET size = excluded.size, modifiedAt = excluded.modifiedAt,
                     itemId = excluded.itemId, importedAt = excluded.importedAt
-                """,
-            arguments: [file.path, file.size, file.modifiedAt, itemID, now])
+                """).execute(arguments: [file.path, file.size, file.modifiedAt, itemID, now])
     }
 
     package func item(id: String) async throws -> ContentItem? {
@@ -176,7 +156,7 @@ extension SQLiteMetadataStore {
 
     package func deleteItem(id: String) async throws {
         try await database.write { db in
-            try db.execute(sql: "DELETE FROM contentItem WHERE id = ?", arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM contentItem WHERE id = ?").execute(arguments: [id])
             guard db.changesCount > 0 else { throw RepositoryError.notFound(kind: "item", id: id) }
         }
     }
