@@ -30,7 +30,7 @@ package struct SQLiteSearchIndex: Sendable {
     package func claimJobs(limit: Int, lease: TimeInterval) async throws -> [BlobID] {
         let now = SQLiteTime.now()
         let expires = now + Int64(lease * 1000)
-        return try await database.write { db in
+        return try await writeDerived { db in
             let ids = try String.fetchAll(db, sql: """
                 UPDATE extractionJob
                 SET state = 'running', attempts = attempts + 1, startedAt = ?, leaseExpiresAt = ?, owner = ?
@@ -78,10 +78,29 @@ package struct SQLiteSearchIndex: Sendable {
     /// documents is what makes bulk indexing fast.
     package func store(_ results: [(BlobID, ExtractionResult)]) async throws {
         let now = SQLiteTime.now()
-        try await database.write { db in
+        try await writeDerived { db in
             for (blob, result) in results {
                 try Self.store(result, for: blob, at: now, in: db)
             }
+        }
+    }
+
+    /// Runs a transaction that writes only derived data (index rows, queue state) without
+    /// waiting for the disk at commit (`synchronous = NORMAL`). A power cut can lose the last
+    /// few such commits, never consistency: the lost jobs are simply done again. Writes that
+    /// acknowledge user data keep the connection's full durability, and their sync also
+    /// makes every earlier commit in the log durable.
+    private func writeDerived<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await database.writeWithoutTransaction { db in
+            let previous = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? 2
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            defer { try? db.execute(sql: "PRAGMA synchronous = \(previous)") }
+            var result: T?
+            try db.inTransaction {
+                result = try body(db)
+                return .commit
+            }
+            return result!
         }
     }
 

@@ -23,7 +23,7 @@ package struct ExtractionWorkers: Sendable {
 
     /// Jobs a worker claims at once, and whose results it stores in one transaction: one
     /// commit for many documents instead of two per document.
-    static let batchSize = 16
+    static let batchSize = 128
 
     /// Extracts until the queue is empty, `concurrency` blobs at a time, calling `onResult`
     /// after each blob's text is stored.
@@ -43,10 +43,7 @@ package struct ExtractionWorkers: Sendable {
                         let blobs = try await index.claimJobs(limit: batch, lease: lease * Double(batch))
                         if blobs.isEmpty { break }
                         remaining.count.withLock { $0 -= blobs.count }
-                        var results: [(BlobID, ExtractionResult)] = []
-                        for blob in blobs {
-                            results.append((blob, await extract(blob)))
-                        }
+                        let results = await extract(blobs)
                         try await index.store(results)
                         for (blob, result) in results {
                             await onResult(blob, result)
@@ -60,11 +57,17 @@ package struct ExtractionWorkers: Sendable {
 
     /// Extracts one blob on a Dispatch thread.
     package func extract(_ blob: BlobID) async -> ExtractionResult {
-        let path = blobs.path(for: blob)
+        await extract([blob])[0].1
+    }
+
+    /// Extracts blobs one after another on a Dispatch thread: one thread hop per batch, not
+    /// per document.
+    package func extract(_ batch: [BlobID]) async -> [(BlobID, ExtractionResult)] {
+        let paths = batch.map { ($0, blobs.path(for: $0)) }
         let extractor = extractor
         return await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async {
-                continuation.resume(returning: extractor.extract(fileAt: path))
+            DispatchQueue.global().async {
+                continuation.resume(returning: paths.map { ($0.0, extractor.extract(fileAt: $0.1)) })
             }
         }
     }
