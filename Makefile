@@ -4,8 +4,8 @@ SWIFT ?= swift
 DATA ?= data
 # What building and testing need, beyond Swift itself.
 APT_PACKAGES := pkg-config libsqlite3-dev libxml2-dev libpoppler-glib-dev
-# What the benchmarks compare against.
-BENCH_APT_PACKAGES := openssl poppler-utils sqlite3
+# What the benchmarks compare against, and run the corpus generator.
+BENCH_APT_PACKAGES := openssl poppler-utils sqlite3 python3
 
 .PHONY: deps bench-deps build release test serve bench clean
 
@@ -26,11 +26,14 @@ test: deps
 	$(SWIFT) test --skip-build
 
 serve: release
+	.build/release/oaken index corpus/sample --data $(DATA) --visibility public
 	.build/release/oaken check --quick --data $(DATA)
 	.build/release/oaken stats --data $(DATA)
+	.build/release/oaken search photosynthesis --data $(DATA) --limit 3
 	@echo
-	@echo "The site's data is in $(DATA)/. Store files with:"
-	@echo "  .build/release/oaken put FILE... --data $(DATA)"
+	@echo "The site is in $(DATA)/, with the sample corpus indexed. Try:"
+	@echo "  .build/release/oaken search 'quantum OR relativity' --data $(DATA)"
+	@echo "  .build/release/oaken index FOLDER --data $(DATA) --visibility public"
 
 bench: bench-deps release
 	python3 bench/run.py

@@ -57,6 +57,8 @@ struct IndexCommand: AsyncParsableCommand {
         let files = try BulkIndexer.files(under: URL(fileURLWithPath: folder))
         let progress = ProgressDisplay()
 
+        let clock = ContinuousClock()
+        let started = clock.now
         // Phase one: store.
         var reports: [BulkIndexer.FileReport] = []
         await progress.begin("storing", total: files.count)
@@ -73,6 +75,7 @@ struct IndexCommand: AsyncParsableCommand {
         }
         await progress.finish()
 
+        let stored = clock.now
         // Phase two: extract what is queued, from this run or an interrupted one.
         let queued = try await index.unfinishedJobCount()
         await progress.begin("extracting", total: queued)
@@ -85,11 +88,17 @@ struct IndexCommand: AsyncParsableCommand {
         }
         await progress.finish()
 
+        let extracted = clock.now
         let completed = try await indexer.complete(reports)
         printSummary(completed, skipped: completed.filter(\.unchanged).count)
+        print("stored in \(Self.seconds(started.duration(to: stored))) s, extracted and indexed in \(Self.seconds(stored.duration(to: extracted))) s")
         if let report {
             try writeReport(completed, to: report)
         }
+    }
+
+    private static func seconds(_ duration: Duration) -> String {
+        String(format: "%.3f", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
     }
 
     private func resolveOwner(_ site: Site) async throws -> String {
