@@ -107,8 +107,16 @@ package struct SQLiteSearchIndex: Sendable {
     private static func store(_ result: ExtractionResult, for blob: BlobID, at now: Int64, in db: Database) throws {
         let id = blob.description
         guard try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM blob WHERE id = ?"), arguments: [id]) != nil else { return }
-        try db.cachedStatement(sql: "DELETE FROM searchText WHERE rowid IN (SELECT id FROM searchRow WHERE blobId = ?)").execute(arguments: [id])
-        try db.cachedStatement(sql: "DELETE FROM searchRow WHERE blobId = ?").execute(arguments: [id])
+        // Rows of an earlier extraction go first. The lookup is in `searchRow`, not the FTS
+        // table: any read of an FTS5 table flushes its pending inserts into a new segment,
+        // and doing that once per document makes bulk indexing several times slower.
+        let previous = try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM searchRow WHERE blobId = ?"), arguments: [id])
+        if !previous.isEmpty {
+            for row in previous {
+                try db.cachedStatement(sql: "DELETE FROM searchText WHERE rowid = ?").execute(arguments: [row])
+            }
+            try db.cachedStatement(sql: "DELETE FROM searchRow WHERE blobId = ?").execute(arguments: [id])
+        }
         let text = result.text
         if let text {
             var heading = [text.title, text.author].compactMap { $0 }.joined(separator: " — ")
@@ -149,13 +157,22 @@ package struct SQLiteSearchIndex: Sendable {
 
     /// How the blob's extraction ended, or `nil` when it has not been extracted.
     package func extraction(of blob: BlobID) async throws -> StoredExtraction? {
+        try await extractions(of: [blob])[blob]
+    }
+
+    /// How the extraction of each of these blobs ended; blobs not yet extracted are absent.
+    package func extractions(of blobs: Set<BlobID>) async throws -> [BlobID: StoredExtraction] {
         try await database.read { db in
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM blobText WHERE blobId = ?"), arguments: [blob.description])
-            else { return nil }
-            return StoredExtraction(
-                outcome: ExtractionOutcome(rawValue: row["outcome"]) ?? .crashed, mediaType: row["mediaType"],
-                pageCount: row["pageCount"], characters: row["characters"], truncated: row["truncated"],
-                title: row["title"], detail: row["detail"])
+            let statement = try db.cachedStatement(sql: "SELECT * FROM blobText WHERE blobId = ?")
+            var found: [BlobID: StoredExtraction] = [:]
+            for blob in blobs {
+                guard let row = try Row.fetchOne(statement, arguments: [blob.description]) else { continue }
+                found[blob] = StoredExtraction(
+                    outcome: ExtractionOutcome(rawValue: row["outcome"]) ?? .crashed, mediaType: row["mediaType"],
+                    pageCount: row["pageCount"], characters: row["characters"], truncated: row["truncated"],
+                    title: row["title"], detail: row["detail"])
+            }
+            return found
         }
     }
 }

@@ -75,18 +75,26 @@ package struct BulkIndexer: Sendable {
         var batchPaths: [String] = []
         var duplicates: [Bool] = []
         var seen = Set<BlobID>()
+        var imports: [(URL, Result<ImportedFile, RepositoryError>)] = []
         for file in files {
             let path = file.standardizedFileURL.path
             do {
-                let imported = try Self.importedFile(at: path)
-                let previous = try await site.metadata.importedItem(for: imported)
-                if case .unchanged(let itemID)? = previous, let item = try await site.metadata.item(id: itemID),
-                    let blob = item.blobID
-                {
+                imports.append((file, .success(try Self.importedFile(at: path))))
+            } catch let error as RepositoryError {
+                imports.append((file, .failure(error)))
+            }
+        }
+        let known = try await site.metadata.importedItems(for: imports.compactMap { try? $0.1.get() })
+        for (file, attempt) in imports {
+            let path = file.standardizedFileURL.path
+            do {
+                let imported = try attempt.get()
+                let previous = known[imported.path]
+                if case .unchanged(let itemID, let blob)? = previous {
                     reports.append(FileReport(path: path, itemID: itemID, blobID: blob, outcome: nil, duplicate: false, unchanged: true, pages: 0))
                     continue
                 }
-                if case .changed(let itemID)? = previous, try await site.metadata.item(id: itemID) != nil {
+                if case .changed(let itemID)? = previous {
                     let staged = try site.blobs.stage(fileAt: path)
                     let known = try await site.metadata.isRecorded(staged.id) || seen.contains(staged.id)
                     seen.insert(staged.id)
@@ -132,12 +140,9 @@ package struct BulkIndexer: Sendable {
 
     /// Fills in each report's outcome from what the index recorded for its blob.
     package func complete(_ reports: [FileReport]) async throws -> [FileReport] {
-        var outcomes: [BlobID: StoredExtraction] = [:]
+        let outcomes = try await index.extractions(of: Set(reports.map(\.blobID)))
         var completed: [FileReport] = []
         for var report in reports {
-            if outcomes[report.blobID] == nil, let stored = try await index.extraction(of: report.blobID) {
-                outcomes[report.blobID] = stored
-            }
             if let stored = outcomes[report.blobID] {
                 report.outcome = stored.outcome
                 report.pages = stored.pageCount

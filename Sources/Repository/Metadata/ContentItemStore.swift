@@ -22,9 +22,9 @@ package protocol ContentItemStore: Sendable {
         importedFrom: ImportedFile?
     ) async throws -> ContentItem
 
-    /// The item bulk indexing stored from this file: `unchanged` when size and modification
-    /// time still match, `changed` when they do not, `nil` when the path is new.
-    func importedItem(for file: ImportedFile) async throws -> ImportedItemState?
+    /// The items bulk indexing stored from these files, by path: `unchanged` when size and
+    /// modification time still match, `changed` when they do not; a new path is absent.
+    func importedItems(for files: [ImportedFile]) async throws -> [String: ImportedItemState]
 
     /// The item with this pool id, or `nil`.
     func item(id: String) async throws -> ContentItem?
@@ -44,7 +44,8 @@ package enum BatchDurability: Sendable, Equatable {
 
 /// What bulk indexing knows of a file it saw before.
 package enum ImportedItemState: Sendable, Equatable {
-    case unchanged(itemID: String)
+    /// Stored before and unchanged since; `blobID` is the item's current body.
+    case unchanged(itemID: String, blobID: BlobID)
     case changed(itemID: String)
 }
 

@@ -109,14 +109,26 @@ extension SQLiteMetadataStore {
         return item
     }
 
-    package func importedItem(for file: ImportedFile) async throws -> ImportedItemState? {
+    package func importedItems(for files: [ImportedFile]) async throws -> [String: ImportedItemState] {
         try await database.read { db in
-            guard let row = try Row.fetchOne(
-                db, sql: "SELECT itemId, size, modifiedAt FROM importedFile WHERE path = ?", arguments: [file.path])
-            else { return nil }
-            let itemID: String = row["itemId"]
-            let unchanged = (row["size"] as Int64) == file.size && (row["modifiedAt"] as Int64) == file.modifiedAt
-            return unchanged ? .unchanged(itemID: itemID) : .changed(itemID: itemID)
+            var states: [String: ImportedItemState] = [:]
+            let statement = try db.cachedStatement(sql: """
+                SELECT f.itemId, f.size, f.modifiedAt, v.blobId FROM importedFile f
+                JOIN contentItem i ON i.id = f.itemId
+                LEFT JOIN contentVersion v ON v.itemId = i.id AND v.number = i.currentVersion
+                WHERE f.path = ?
+                """)
+            for file in files {
+                guard let row = try Row.fetchOne(statement, arguments: [file.path]) else { continue }
+                let itemID: String = row["itemId"]
+                let blob: String? = row["blobId"]
+                if (row["size"] as Int64) == file.size, (row["modifiedAt"] as Int64) == file.modifiedAt, let blob {
+                    states[file.path] = .unchanged(itemID: itemID, blobID: try BlobID(parsing: blob))
+                } else {
+                    states[file.path] = .changed(itemID: itemID)
+                }
+            }
+            return states
         }
     }
 
