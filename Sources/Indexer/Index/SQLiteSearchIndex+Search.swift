@@ -33,8 +33,8 @@ extension SQLiteSearchIndex {
         case .match(let expression, let exclusion):
             return try await database.read { db in
                 let sql = Self.matchQuery(excluding: exclusion != nil)
-                var arguments: StatementArguments = [expression]
-                if let exclusion { arguments += [exclusion] }
+                var arguments: StatementArguments = [expression, expression]
+                if let exclusion { arguments += [exclusion, exclusion] }
                 arguments += [request.viewer.isLoggedIn, principals]
                 let rows = try Row.fetchAll(db, sql: sql + " ORDER BY best, itemId LIMIT ? OFFSET ?", arguments: arguments + [limit, offset])
                 let total: Int
@@ -45,12 +45,12 @@ extension SQLiteSearchIndex {
                 }
                 var hits: [SearchHit] = []
                 for row in rows {
+                    let table = (row["bestKind"] as String) == "body" ? "bodyText" : "itemText"
                     let snippet = try String.fetchOne(
-                        db,
-                        sql: """
-                            SELECT snippet(searchText, -1, char(2), char(3), '…', 24) FROM searchText
-                            WHERE searchText MATCH ? AND rowid = ?
-                            """,
+                        db.cachedStatement(sql: """
+                            SELECT snippet(\(table), -1, char(2), char(3), '…', 24) FROM \(table)
+                            WHERE \(table) MATCH ? AND rowid = ?
+                            """),
                         arguments: [expression, row["bestRow"] as Int64])
                     let pages = (row["pages"] as String?).map { $0.split(separator: ",").compactMap { Int($0) }.sorted() } ?? []
                     hits.append(SearchHit(itemID: row["itemId"], score: row["best"], snippet: snippet, pages: pages))
@@ -69,19 +69,24 @@ extension SQLiteSearchIndex {
         """
 
     /// Matching readable items with their best score, best row and matched pages; arguments:
-    /// the FTS5 expression, the exclusion expression when `excluding`, then those of
-    /// `readable`. SQLite returns `bestRow` from the row that gives `min(score)`.
+    /// the FTS5 expression twice (items, bodies), the exclusion expression twice when
+    /// `excluding`, then those of `readable`. SQLite returns `bestRow` and `bestKind` from
+    /// the row that gives `min(score)`.
     static func matchQuery(excluding: Bool) -> String {
         """
-        WITH hit AS MATERIALIZED (
-            SELECT rowid AS rid, rank AS score FROM searchText WHERE searchText MATCH ?
+        WITH itemMatch AS MATERIALIZED (
+            SELECT rowid AS rid, rank AS score FROM itemText WHERE itemText MATCH ?
         ),
-        itemHit AS (\(itemsOf("hit")))\(excluding ? """
+        bodyMatch AS MATERIALIZED (
+            SELECT rowid AS rid, rank AS score FROM bodyText WHERE bodyText MATCH ?
+        ),
+        itemHit AS (\(itemsOf(items: "itemMatch", bodies: "bodyMatch")))\(excluding ? """
             ,
-            excludedHit AS MATERIALIZED (SELECT rowid AS rid, 0 AS score FROM searchText WHERE searchText MATCH ?),
-            excludedItem AS (\(itemsOf("excludedHit")))
+            excludedItemMatch AS MATERIALIZED (SELECT rowid AS rid, 0 AS score FROM itemText WHERE itemText MATCH ?),
+            excludedBodyMatch AS MATERIALIZED (SELECT rowid AS rid, 0 AS score FROM bodyText WHERE bodyText MATCH ?),
+            excludedItem AS (\(itemsOf(items: "excludedItemMatch", bodies: "excludedBodyMatch")))
             """ : "")
-        SELECT h.itemId AS itemId, min(h.score) AS best, h.rid AS bestRow,
+        SELECT h.itemId AS itemId, min(h.score) AS best, h.rid AS bestRow, h.kind AS bestKind,
                group_concat(DISTINCT h.page) AS pages, count(*) OVER () AS total
         FROM itemHit h JOIN contentItem i ON i.id = h.itemId
         WHERE \(readable)\(excluding ? " AND h.itemId NOT IN (SELECT itemId FROM excludedItem)" : "")
@@ -91,17 +96,15 @@ extension SQLiteSearchIndex {
 
     /// Maps FTS hits (`rid`, `score`) to items: an item row directly, a body row through the
     /// items whose current version holds that blob.
-    private static func itemsOf(_ hits: String) -> String {
+    private static func itemsOf(items: String, bodies: String) -> String {
         """
-            SELECT r.itemId AS itemId, h.score AS score, h.rid AS rid, NULL AS page
-            FROM \(hits) h JOIN searchRow r ON r.id = h.rid
-            WHERE r.itemId IS NOT NULL
+            SELECT r.itemId AS itemId, h.score AS score, h.rid AS rid, 'item' AS kind, NULL AS page
+            FROM \(items) h JOIN itemRow r ON r.id = h.rid
             UNION ALL
-            SELECT v.itemId, h.score, h.rid, r.page
-            FROM \(hits) h JOIN searchRow r ON r.id = h.rid
+            SELECT v.itemId, h.score, h.rid, 'body', r.page
+            FROM \(bodies) h JOIN bodyRow r ON r.id = h.rid
             JOIN contentVersion v ON v.blobId = r.blobId
             JOIN contentItem c ON c.id = v.itemId AND c.currentVersion = v.number
-            WHERE r.blobId IS NOT NULL
         """
     }
 

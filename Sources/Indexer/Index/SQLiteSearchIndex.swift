@@ -107,15 +107,15 @@ package struct SQLiteSearchIndex: Sendable {
     private static func store(_ result: ExtractionResult, for blob: BlobID, at now: Int64, in db: Database) throws {
         let id = blob.description
         guard try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM blob WHERE id = ?"), arguments: [id]) != nil else { return }
-        // Rows of an earlier extraction go first. The lookup is in `searchRow`, not the FTS
+        // Rows of an earlier extraction go first. The lookup is in `bodyRow`, not the FTS
         // table: any read of an FTS5 table flushes its pending inserts into a new segment,
         // and doing that once per document makes bulk indexing several times slower.
-        let previous = try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM searchRow WHERE blobId = ?"), arguments: [id])
+        let previous = try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM bodyRow WHERE blobId = ?"), arguments: [id])
         if !previous.isEmpty {
             for row in previous {
-                try db.cachedStatement(sql: "DELETE FROM searchText WHERE rowid = ?").execute(arguments: [row])
+                try db.cachedStatement(sql: "DELETE FROM bodyText WHERE rowid = ?").execute(arguments: [row])
             }
-            try db.cachedStatement(sql: "DELETE FROM searchRow WHERE blobId = ?").execute(arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM bodyRow WHERE blobId = ?").execute(arguments: [id])
         }
         let text = result.text
         if let text {
@@ -151,8 +151,8 @@ package struct SQLiteSearchIndex: Sendable {
     }
 
     private static func insertBodyRow(_ db: Database, blob: String, page: Int?, title: String?, body: String?) throws {
-        try db.cachedStatement(sql: "INSERT INTO searchRow (blobId, page) VALUES (?, ?)").execute(arguments: [blob, page])
-        try db.cachedStatement(sql: "INSERT INTO searchText (rowid, title, body) VALUES (?, ?, ?)").execute(arguments: [db.lastInsertedRowID, title, body])
+        try db.cachedStatement(sql: "INSERT INTO bodyRow (blobId, page) VALUES (?, ?)").execute(arguments: [blob, page])
+        try db.cachedStatement(sql: "INSERT INTO bodyText (rowid, title, body) VALUES (?, ?, ?)").execute(arguments: [db.lastInsertedRowID, title, body])
     }
 
     /// How the blob's extraction ended, or `nil` when it has not been extracted.

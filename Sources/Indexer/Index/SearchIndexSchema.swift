@@ -4,26 +4,33 @@ import GRDB
 /// the blobs and the metadata, so instead of migrating them, a change of `formatVersion`
 /// drops and rebuilds them, re-queueing every blob for extraction.
 ///
-/// - `searchText` (FTS5) has one row per item (its name, description and tags) and one row per
-///   page of a PDF or chunk of an HTML or text body (`title` on the first, `body` on each).
-///   Body rows belong to a blob, not an item, so a blob shared by many items is indexed once.
-/// - `searchRow` maps each FTS row to its item or to its blob and page.
+/// - `itemText` (FTS5) has one row per item: its name, description and tags, mapped to the
+///   item by `itemRow`. Triggers keep it in step with `contentItem` and `contentTag`, so a
+///   renamed or retagged item is found under its new words in the very next query.
+/// - `bodyText` (FTS5) has one row per page of a PDF or chunk of an HTML or text body (the
+///   document's own title on the first), mapped to its blob and page by `bodyRow`. Body rows
+///   belong to a blob, not an item, so a blob shared by many items is indexed once.
 /// - `blobText` records, per blob, how extraction ended.
+///
+/// The two FTS tables are apart because they live differently: item rows are few and
+/// rewritten whenever an item changes, body rows are many and only ever appended or dropped
+/// whole. Keeping the body table to two columns also keeps bulk indexing close to the speed
+/// of a bare FTS5 insert.
 ///
 /// Tokenizer: `porter` over `unicode61` with diacritics removed. Stemming lets "lectures" find
 /// "lecture", and folding lets "cafe" find "café"; both matter more to people searching course
 /// material than exact word forms. Porter is an English stemmer: other languages are still
 /// matched word for word, only less forgivingly. Two- and three-character prefix indexes keep
 /// prefix queries (`photo*`) off a full scan of the vocabulary.
-///
-/// Item rows are kept in step with `contentItem` and `contentTag` by triggers, so a renamed or
-/// retagged item is found under its new words in the very next query.
 enum SearchIndexSchema {
-    static let formatVersion = 1
+    static let formatVersion = 2
 
-    /// bm25 weights of name, description, tags, title and body: an item's own fields outrank
-    /// words deep in its body.
-    static let rankWeights = "bm25(10.0, 4.0, 6.0, 5.0, 1.0)"
+    /// bm25 weights of an item's name, description and tags, and of a body's title and text:
+    /// an item's own fields outrank words deep in its body.
+    static let itemRankWeights = "bm25(10.0, 4.0, 6.0)"
+    static let bodyRankWeights = "bm25(5.0, 1.0)"
+
+    static let tokenizer = "tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3'"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -43,7 +50,7 @@ enum SearchIndexSchema {
                         "contentTag_index_insert", "contentTag_index_delete", "blob_index_delete"] {
             try db.execute(sql: "DROP TRIGGER IF EXISTS \(trigger)")
         }
-        for table in ["searchText", "searchRow", "blobText"] {
+        for table in ["searchText", "searchRow", "itemText", "itemRow", "bodyText", "bodyRow", "blobText"] {
             try db.execute(sql: "DROP TABLE IF EXISTS \(table)")
         }
         try create(db)
@@ -75,59 +82,58 @@ enum SearchIndexSchema {
                 description TEXT,
                 extractedAt INTEGER NOT NULL
             ) WITHOUT ROWID;
-            CREATE TABLE searchRow (
+            CREATE TABLE itemRow (
                 id INTEGER PRIMARY KEY,
-                itemId TEXT,
-                blobId TEXT,
-                page INTEGER,
-                CHECK ((itemId IS NULL) != (blobId IS NULL))
+                itemId TEXT NOT NULL UNIQUE
             );
-            CREATE UNIQUE INDEX searchRow_item ON searchRow(itemId) WHERE itemId IS NOT NULL;
-            CREATE INDEX searchRow_blob ON searchRow(blobId, page) WHERE blobId IS NOT NULL;
-            CREATE VIRTUAL TABLE searchText USING fts5(
-                name, description, tags, title, body,
-                tokenize = 'porter unicode61 remove_diacritics 2',
-                prefix = '2 3'
+            CREATE TABLE bodyRow (
+                id INTEGER PRIMARY KEY,
+                blobId TEXT NOT NULL,
+                page INTEGER
             );
-            INSERT INTO searchText (searchText, rank) VALUES ('rank', '\(rankWeights)');
+            CREATE INDEX bodyRow_blob ON bodyRow(blobId, page);
+            CREATE VIRTUAL TABLE itemText USING fts5(name, description, tags, \(tokenizer));
+            INSERT INTO itemText (itemText, rank) VALUES ('rank', '\(itemRankWeights)');
+            CREATE VIRTUAL TABLE bodyText USING fts5(title, body, \(tokenizer));
+            INSERT INTO bodyText (bodyText, rank) VALUES ('rank', '\(bodyRankWeights)');
 
             CREATE TRIGGER contentItem_index_insert AFTER INSERT ON contentItem BEGIN
-                INSERT INTO searchRow (itemId) VALUES (new.id);
-                INSERT INTO searchText (rowid, name, description, tags)
-                VALUES ((SELECT id FROM searchRow WHERE itemId = new.id), new.name, new.description, '');
+                INSERT INTO itemRow (itemId) VALUES (new.id);
+                INSERT INTO itemText (rowid, name, description, tags)
+                VALUES ((SELECT id FROM itemRow WHERE itemId = new.id), new.name, new.description, '');
             END;
             CREATE TRIGGER contentItem_index_update AFTER UPDATE OF name, description ON contentItem BEGIN
-                UPDATE searchText SET name = new.name, description = new.description
-                WHERE rowid = (SELECT id FROM searchRow WHERE itemId = new.id);
+                UPDATE itemText SET name = new.name, description = new.description
+                WHERE rowid = (SELECT id FROM itemRow WHERE itemId = new.id);
             END;
             CREATE TRIGGER contentItem_index_delete AFTER DELETE ON contentItem BEGIN
-                DELETE FROM searchText WHERE rowid = (SELECT id FROM searchRow WHERE itemId = old.id);
-                DELETE FROM searchRow WHERE itemId = old.id;
+                DELETE FROM itemText WHERE rowid = (SELECT id FROM itemRow WHERE itemId = old.id);
+                DELETE FROM itemRow WHERE itemId = old.id;
             END;
             CREATE TRIGGER contentTag_index_insert AFTER INSERT ON contentTag BEGIN
-                UPDATE searchText SET tags = (
+                UPDATE itemText SET tags = (
                     SELECT coalesce(group_concat(t.name, ' '), '') FROM contentTag ct JOIN tag t ON t.id = ct.tagId
                     WHERE ct.itemId = new.itemId)
-                WHERE rowid = (SELECT id FROM searchRow WHERE itemId = new.itemId);
+                WHERE rowid = (SELECT id FROM itemRow WHERE itemId = new.itemId);
             END;
             CREATE TRIGGER contentTag_index_delete AFTER DELETE ON contentTag BEGIN
-                UPDATE searchText SET tags = (
+                UPDATE itemText SET tags = (
                     SELECT coalesce(group_concat(t.name, ' '), '') FROM contentTag ct JOIN tag t ON t.id = ct.tagId
                     WHERE ct.itemId = old.itemId)
-                WHERE rowid = (SELECT id FROM searchRow WHERE itemId = old.itemId);
+                WHERE rowid = (SELECT id FROM itemRow WHERE itemId = old.itemId);
             END;
             CREATE TRIGGER blob_index_delete AFTER DELETE ON blob BEGIN
-                DELETE FROM searchText WHERE rowid IN (SELECT id FROM searchRow WHERE blobId = old.id);
-                DELETE FROM searchRow WHERE blobId = old.id;
+                DELETE FROM bodyText WHERE rowid IN (SELECT id FROM bodyRow WHERE blobId = old.id);
+                DELETE FROM bodyRow WHERE blobId = old.id;
             END;
             """)
         // Items that exist already get their rows now.
-        try db.execute(sql: "INSERT INTO searchRow (itemId) SELECT id FROM contentItem")
+        try db.execute(sql: "INSERT INTO itemRow (itemId) SELECT id FROM contentItem")
         try db.execute(sql: """
-            INSERT INTO searchText (rowid, name, description, tags)
+            INSERT INTO itemText (rowid, name, description, tags)
             SELECT r.id, i.name, i.description, coalesce((
                 SELECT group_concat(t.name, ' ') FROM contentTag ct JOIN tag t ON t.id = ct.tagId WHERE ct.itemId = i.id), '')
-            FROM searchRow r JOIN contentItem i ON i.id = r.itemId
+            FROM itemRow r JOIN contentItem i ON i.id = r.itemId
             """)
     }
 }
