@@ -68,7 +68,12 @@ def pdf_bytes(pages, title=None, author=None):
     objects[page_tree - 1] = (b"<< /Type /Pages /Count %d /Kids [" % len(kids)
                               + b" ".join(b"%d 0 R" % k for k in kids) + b"] >>")
 
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    return serialize(objects, root=catalog, info=info, header=b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+
+
+def serialize(objects, root, info=None, header=b"%PDF-1.4\n"):
+    """Numbers `objects` from 1 and writes them with an xref table and a trailer."""
+    out = bytearray(header)
     offsets = []
     for number, body in enumerate(objects, start=1):
         offsets.append(len(out))
@@ -77,6 +82,7 @@ def pdf_bytes(pages, title=None, author=None):
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     for offset in offsets:
         out += b"%010d 00000 n \n" % offset
-    out += (b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-            % (len(objects) + 1, catalog, info, xref))
+    info_entry = b" /Info %d 0 R" % info if info else b""
+    out += (b"trailer\n<< /Size %d /Root %d 0 R%s >>\nstartxref\n%d\n%%%%EOF\n"
+            % (len(objects) + 1, root, info_entry, xref))
     return bytes(out)
