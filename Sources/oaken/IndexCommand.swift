@@ -80,7 +80,7 @@ struct IndexCommand: AsyncParsableCommand {
         let queued = try await index.unfinishedJobCount()
         await progress.begin("extracting", total: queued)
         let verbose = verbose
-        try await indexer.workers.drain(concurrency: jobs) { blob, result in
+        let drained = try await indexer.workers.drain(concurrency: jobs) { blob, result in
             if verbose {
                 writeOutput("extracted\t\(result.outcome.rawValue)\t\(result.text?.pageCount ?? 0)\t\(blob)\n")
             }
@@ -92,6 +92,9 @@ struct IndexCommand: AsyncParsableCommand {
         let completed = try await indexer.complete(reports)
         printSummary(completed, skipped: completed.filter(\.unchanged).count)
         print("stored in \(Self.seconds(started.duration(to: stored))) s, extracted and indexed in \(Self.seconds(stored.duration(to: extracted))) s")
+        if drained.documents > 0 {
+            print("index writes: \(drained.textBytes) bytes of text from \(drained.documents) documents in \(Self.seconds(drained.indexWriteTime)) s")
+        }
         if let report {
             try writeReport(completed, to: report)
         }

@@ -71,18 +71,20 @@ package struct SQLiteSearchIndex: Sendable {
     /// Records the extraction of a blob: its outcome, and its text as searchable rows, and
     /// marks its job done, in one transaction. A blob that `gc` removed meanwhile is skipped.
     package func store(_ result: ExtractionResult, for blob: BlobID) async throws {
-        try await store([(blob, result)])
+        _ = try await store([(blob, result)])
     }
 
     /// Records several extractions in one transaction: one commit (and one sync) for many
-    /// documents is what makes bulk indexing fast.
-    package func store(_ results: [(BlobID, ExtractionResult)]) async throws {
+    /// documents is what makes bulk indexing fast. Returns how long the transaction held the
+    /// database's write lock, commit included (not the wait for it).
+    @discardableResult
+    package func store(_ results: [(BlobID, ExtractionResult)]) async throws -> Duration {
         let now = SQLiteTime.now()
-        try await writeDerived { db in
+        return try await writeDerivedTimed { db in
             for (blob, result) in results {
                 try Self.store(result, for: blob, at: now, in: db)
             }
-        }
+        }.1
     }
 
     /// Runs a transaction that writes only derived data (index rows, queue state) without
@@ -91,7 +93,15 @@ package struct SQLiteSearchIndex: Sendable {
     /// acknowledge user data keep the connection's full durability, and their sync also
     /// makes every earlier commit in the log durable.
     private func writeDerived<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await writeDerivedTimed(body).0
+    }
+
+    private func writeDerivedTimed<T: Sendable>(
+        _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws -> (T, Duration) {
         try await database.writeWithoutTransaction { db in
+            let clock = ContinuousClock()
+            let start = clock.now
             let previous = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? 2
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             defer { try? db.execute(sql: "PRAGMA synchronous = \(previous)") }
@@ -100,7 +110,7 @@ package struct SQLiteSearchIndex: Sendable {
                 result = try body(db)
                 return .commit
             }
-            return result!
+            return (result!, start.duration(to: clock.now))
         }
     }
 

@@ -25,18 +25,29 @@ package struct ExtractionWorkers: Sendable {
     /// commit for many documents instead of two per document.
     static let batchSize = 128
 
+    /// What a drain did.
+    package struct Statistics: Sendable, Equatable {
+        package var documents = 0
+        /// UTF-8 bytes of text written to the index.
+        package var textBytes = 0
+        /// Time the index writes held the database's write lock, commits included.
+        package var indexWriteTime = Duration.zero
+    }
+
     /// Extracts until the queue is empty, `concurrency` blobs at a time, calling `onResult`
     /// after each blob's text is stored.
+    @discardableResult
     package func drain(
         concurrency: Int, onResult: @escaping @Sendable (BlobID, ExtractionResult) async -> Void = { _, _ in }
-    ) async throws {
+    ) async throws -> Statistics {
         try await index.reclaimAbandonedJobs()
         // An estimate of what is left, so that batches shrink near the end and keep every
         // worker busy; it need not be exact.
         let remaining = Remaining(try await index.unfinishedJobCount())
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        return try await withThrowingTaskGroup(of: Statistics.self) { group in
             for _ in 0..<max(1, concurrency) {
                 group.addTask {
+                    var statistics = Statistics()
                     while !Task.isCancelled {
                         let left = remaining.count.withLock { $0 }
                         let batch = max(1, min(Self.batchSize, left / (2 * max(1, concurrency))))
@@ -44,14 +55,21 @@ package struct ExtractionWorkers: Sendable {
                         if blobs.isEmpty { break }
                         remaining.count.withLock { $0 -= blobs.count }
                         let results = await extract(blobs)
-                        try await index.store(results)
+                        statistics.indexWriteTime += try await index.store(results)
+                        statistics.documents += results.count
+                        statistics.textBytes += results.reduce(0) { $0 + ($1.1.text?.textBytes ?? 0) }
                         for (blob, result) in results {
                             await onResult(blob, result)
                         }
                     }
+                    return statistics
                 }
             }
-            try await group.waitForAll()
+            return try await group.reduce(into: Statistics()) { total, part in
+                total.documents += part.documents
+                total.textBytes += part.textBytes
+                total.indexWriteTime += part.indexWriteTime
+            }
         }
     }
 

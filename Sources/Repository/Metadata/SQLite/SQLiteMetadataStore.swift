@@ -16,6 +16,11 @@ package struct SQLiteMetadataStore: Sendable {
         // Other processes (`oaken gc` beside a running server) hold the write lock for short
         // transactions; wait for them rather than fail.
         configuration.busyMode = .timeout(30)
+        // A larger page cache than SQLite's 2 MiB default keeps full-text index merges from
+        // re-reading the segments they just wrote. It is a ceiling, filled only as needed.
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA cache_size = -32768")
+        }
         do {
             database = try DatabasePool(path: path, configuration: configuration)
         } catch {
