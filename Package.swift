@@ -61,16 +61,17 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "RepositoryTests", dependencies: ["Repository"], swiftSettings: strictSettings),
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
+        .testTarget(name: "RepositoryTests", dependencies: ["Repository", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "IndexerTests",
-            dependencies: ["Indexer", "Repository", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Indexer", "Repository", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "ServerTests", dependencies: ["Server"], swiftSettings: strictSettings),
         .testTarget(
             name: "OakenCommandTests",
-            dependencies: ["Repository"],
+            dependencies: ["TestSupport"],
             swiftSettings: strictSettings
         ),
     ],

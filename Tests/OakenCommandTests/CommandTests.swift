@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @Suite(.serialized) struct CommandTests {
@@ -12,13 +13,9 @@ import Testing
     }
 
     func write(_ name: String, count: Int, seed: UInt64) throws -> URL {
-        var generator = SeededGenerator(seed: seed)
-        var bytes = Data(capacity: count + 8)
-        while bytes.count < count {
-            withUnsafeBytes(of: generator.next()) { bytes.append(contentsOf: $0) }
-        }
+        var generator = SplitMix(seed: seed)
         let url = directory.appendingPathComponent(name)
-        try bytes.prefix(count).write(to: url)
+        try Data(generator.bytes(count)).write(to: url)
         return url
     }
 
@@ -104,7 +101,7 @@ import Testing
     /// acknowledged survives intact, and what it left half done is garbage that `gc` removes.
     @Test(arguments: [1, 2, 3])
     func aKilledPutLosesNothingItAcknowledged(round: Int) throws {
-        var generator = SeededGenerator(seed: UInt64(round) &* 7919)
+        var generator = SplitMix(seed: UInt64(round) &* 7919)
         let files = try (0..<24).map { i in
             try write("doc-\(i).bin", count: Int.random(in: 50_000...3_000_000, using: &generator), seed: UInt64(round * 100 + i))
         }
@@ -144,18 +141,5 @@ import Testing
         }
         let stats = try JSONSerialization.jsonObject(with: Data(try oaken.run(["stats", "--json"]).output.utf8)) as? [String: Int]
         #expect((stats?["items"] ?? -1) >= acknowledged.count)
-    }
-}
-
-/// SplitMix64, so a failing round replays the same sizes and kill points.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

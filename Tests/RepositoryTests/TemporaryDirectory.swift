@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A fresh folder for one test, removed when the test is done with it.
 final class TemporaryDirectory: Sendable {
@@ -41,26 +42,10 @@ final class TemporaryDirectory: Sendable {
     }
 }
 
-/// Seeded pseudo-random bytes (SplitMix64): fast, and the same on every run.
+/// Seeded pseudo-random bytes, the same on every run.
 enum RandomBytes {
     static func generate(count: Int, seed: UInt64) -> [UInt8] {
-        var state = seed
-        var bytes = [UInt8](repeating: 0, count: count)
-        bytes.withUnsafeMutableBytes { raw in
-            var i = 0
-            while i < count {
-                state &+= 0x9E37_79B9_7F4A_7C15
-                var z = state
-                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                z ^= z >> 31
-                withUnsafeBytes(of: z) { word in
-                    let n = min(8, count - i)
-                    raw.baseAddress!.advanced(by: i).copyMemory(from: word.baseAddress!, byteCount: n)
-                }
-                i += 8
-            }
-        }
-        return bytes
+        var generator = SplitMix(seed: seed)
+        return generator.bytes(count)
     }
 }
