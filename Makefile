@@ -2,10 +2,10 @@
 
 SWIFT ?= swift
 DATA ?= data
-# What building and testing need, beyond Swift itself.
-APT_PACKAGES := pkg-config libsqlite3-dev libxml2-dev libpoppler-glib-dev
-# What the benchmarks compare against, and run the corpus generator.
-BENCH_APT_PACKAGES := openssl poppler-utils sqlite3 python3
+# What building and testing need, beyond Swift itself (python3 runs the corpus generator).
+APT_PACKAGES := pkg-config libsqlite3-dev libxml2-dev libpoppler-glib-dev python3
+# What the benchmarks compare against.
+BENCH_APT_PACKAGES := openssl poppler-utils sqlite3
 
 .PHONY: deps bench-deps build release test serve bench clean
 

@@ -26,7 +26,7 @@ import Testing
         let fixture = try await SiteFixture()
         _ = try await fixture.site.metadata.createUser(NewUser(loginName: "a", firstName: "A", lastName: "A"), password: "same-password")
         _ = try await fixture.site.metadata.createUser(NewUser(loginName: "b", firstName: "B", lastName: "B"), password: "same-password")
-        let rows = try await fixture.site.metadata.database.read { db in
+        let rows = try fixture.site.metadata.database.read { db in
             try Row.fetchAll(db, sql: "SELECT userId, algorithm, parameters, salt, hash FROM credential ORDER BY userId")
         }
         #expect(rows.count == 2)
