@@ -104,43 +104,82 @@ package final class PDFWorker: TextExtractor {
     }
 }
 
-/// One worker process and its pipes. It is used by one thread at a time: the pool hands it
-/// out and takes it back.
+/// One worker process and its pipes, spawned and reaped directly (`posix_spawn`, `waitpid`):
+/// Foundation's `Process` waits for exits through a run loop, which can stall when the
+/// program is shutting down. It is used by one thread at a time: the pool hands it out and
+/// takes it back.
 private final class WorkerProcess: @unchecked Sendable {
-    private let process = Process()
-    private let input: FileHandle
+    private let pid: pid_t
+    private var input: Int32
     private let output: Int32
+    private var exitStatus: Int32?
     private(set) var documents = 0
 
     init(command: [String]) throws(ExtractionFailure) {
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        let toWorker = Pipe()
-        let fromWorker = Pipe()
-        process.standardInput = toWorker
-        process.standardOutput = fromWorker
-        process.standardError = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw .crashed("cannot start a worker: \(error.localizedDescription)")
+        var toWorker: [Int32] = [-1, -1]
+        var fromWorker: [Int32] = [-1, -1]
+        guard Self.makePipe(&toWorker) else { throw .crashed("cannot create a pipe") }
+        guard Self.makePipe(&fromWorker) else {
+            close(toWorker[0])
+            close(toWorker[1])
+            throw .crashed("cannot create a pipe")
         }
-        input = toWorker.fileHandleForWriting
-        output = fromWorker.fileHandleForReading.fileDescriptor
-        // Keep the read end open for as long as this object lives.
-        readEnd = fromWorker.fileHandleForReading
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, toWorker[0], STDIN_FILENO)
+        posix_spawn_file_actions_adddup2(&actions, fromWorker[1], STDOUT_FILENO)
+        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0)
+        var arguments: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+        defer { for argument in arguments { free(argument) } }
+        var child: pid_t = 0
+        let spawned = posix_spawn(&child, command[0], &actions, nil, &arguments, environ)
+        close(toWorker[0])
+        close(fromWorker[1])
+        guard spawned == 0 else {
+            close(toWorker[1])
+            close(fromWorker[0])
+            throw .crashed("cannot start a worker: \(String(cString: strerror(spawned)))")
+        }
+        pid = child
+        input = toWorker[1]
+        output = fromWorker[0]
     }
 
-    private let readEnd: FileHandle
+    deinit {
+        stop()
+        close(output)
+    }
+
+    private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
+
+    /// Looked up at run time: Swift's Glibc module hides this GNU extension.
+    private static let pipe2: Pipe2? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pipe2") else { return nil }
+        return unsafeBitCast(symbol, to: Pipe2.self)
+    }()
+
+    /// A pipe whose ends close on exec, so that no other child inherits them (an inherited
+    /// write end would hide a worker's death from the reader). `pipe2` makes that atomic;
+    /// without it, the flags are set right after.
+    private static func makePipe(_ ends: inout [Int32]) -> Bool {
+        if let pipe2 { return pipe2(&ends, O_CLOEXEC) == 0 }
+        guard pipe(&ends) == 0 else { return false }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        return true
+    }
 
     func run(_ request: PDFWorker.Request, timeout: Double, maximumReply: Int) throws(ExtractionFailure) -> PDFWorker.Result {
         documents += 1
         let deadline = Date().addingTimeInterval(timeout)
         guard let line = try? JSONEncoder().encode(request) else { throw .damaged("unencodable path") }
-        do {
-            try input.write(contentsOf: line + Data("\n".utf8))
-        } catch {
-            throw deathReport()
+        let bytes = [UInt8](line) + [0x0A]
+        var written = 0
+        while written < bytes.count {
+            let n = bytes[written...].withUnsafeBytes { write(input, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 { throw deathReport() }
+            written += n
         }
         let header = try read(8, before: deadline)
         let length = header.reduce(0) { $0 << 8 | Int($1) }
@@ -174,22 +213,40 @@ private final class WorkerProcess: @unchecked Sendable {
         return data
     }
 
-    /// Why the worker stopped answering.
+    /// Why the worker stopped answering (it has closed its output, so it is exiting).
     private func deathReport() -> ExtractionFailure {
-        process.waitUntilExit()
-        if process.terminationReason == .uncaughtSignal {
-            return .crashed("worker killed by signal \(process.terminationStatus)")
+        let status = reap(waiting: true)
+        if let status, status & 0x7F != 0 {
+            return .crashed("worker killed by signal \(status & 0x7F)")
         }
-        if process.terminationStatus != 0 {
-            return .crashed("worker exited with status \(process.terminationStatus)")
+        if let status, (status >> 8) & 0xFF != 0 {
+            return .crashed("worker exited with status \((status >> 8) & 0xFF)")
         }
         return .crashed("worker gave no readable result")
     }
 
-    /// Ends the worker: closing its input ends a healthy one, the kill any other.
+    /// Collects the worker's exit status once; `nil` while it still runs (without `waiting`).
+    @discardableResult
+    private func reap(waiting: Bool) -> Int32? {
+        if let exitStatus { return exitStatus }
+        var status: Int32 = 0
+        while true {
+            let result = waitpid(pid, &status, waiting ? 0 : WNOHANG)
+            if result < 0, errno == EINTR { continue }
+            if result == pid { exitStatus = status }
+            return exitStatus
+        }
+    }
+
+    /// Ends the worker: closing its input ends a healthy one, the kill any other. Idempotent.
     func stop() {
-        try? input.close()
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        if input >= 0 {
+            close(input)
+            input = -1
+        }
+        if reap(waiting: false) == nil {
+            kill(pid, SIGKILL)
+            reap(waiting: true)
+        }
     }
 }
