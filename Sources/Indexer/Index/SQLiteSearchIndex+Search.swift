@@ -26,7 +26,11 @@ extension SQLiteSearchIndex {
                         ORDER BY i.lastModifiedAt DESC, i.id LIMIT ? OFFSET ?
                         """,
                     arguments: [request.viewer.isLoggedIn, principals, limit, offset])
-                let total = try rows.first.map { $0["total"] as Int } ?? Self.count(db, sql: "SELECT count(*) FROM contentItem i WHERE \(Self.readable)", arguments: [request.viewer.isLoggedIn, principals])
+                // Past the last page there is no row to carry the window count: count apart.
+                let total = try rows.first.map { $0["total"] as Int }
+                    ?? Self.count(
+                        db, sql: "SELECT count(*) FROM contentItem i WHERE \(Self.readable)",
+                        arguments: [request.viewer.isLoggedIn, principals])
                 return SearchResults(
                     total: total, hits: rows.map { SearchHit(itemID: $0["id"], score: 0, snippet: nil, pages: []) })
             }
