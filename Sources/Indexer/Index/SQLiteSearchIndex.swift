@@ -81,8 +81,16 @@ package struct SQLiteSearchIndex: Sendable {
     package func store(_ results: [(BlobID, ExtractionResult)]) async throws -> Duration {
         let now = SQLiteTime.now()
         return try await writeDerivedTimed { db in
-            for (blob, result) in results {
-                try Self.store(result, for: blob, at: now, in: db)
+            // One lookup per batch, not two per document: which blobs still exist (gc may
+            // have removed some meanwhile), and which have rows of an earlier extraction.
+            let ids = String(decoding: try JSONEncoder().encode(results.map(\.0.description)), as: UTF8.self)
+            let existing = try Set(String.fetchAll(
+                db.cachedStatement(sql: "SELECT b.id FROM json_each(?) j JOIN blob b ON b.id = j.value"), arguments: [ids]))
+            let indexed = try Set(String.fetchAll(
+                db.cachedStatement(sql: "SELECT DISTINCT r.blobId FROM json_each(?) j JOIN bodyRow r ON r.blobId = j.value"),
+                arguments: [ids]))
+            for (blob, result) in results where existing.contains(blob.description) {
+                try Self.store(result, for: blob, replacing: indexed.contains(blob.description), at: now, in: db)
             }
         }.1
     }
@@ -114,14 +122,16 @@ package struct SQLiteSearchIndex: Sendable {
         }
     }
 
-    private static func store(_ result: ExtractionResult, for blob: BlobID, at now: Int64, in db: Database) throws {
+    /// Writes one blob's rows; with `replacing`, its earlier rows go first. The lookup of those
+    /// is in `bodyRow`, not the FTS table: any read of an FTS5 table flushes its pending
+    /// inserts into a new segment, and doing that once per document makes bulk indexing
+    /// several times slower.
+    private static func store(
+        _ result: ExtractionResult, for blob: BlobID, replacing: Bool, at now: Int64, in db: Database
+    ) throws {
         let id = blob.description
-        guard try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM blob WHERE id = ?"), arguments: [id]) != nil else { return }
-        // Rows of an earlier extraction go first. The lookup is in `bodyRow`, not the FTS
-        // table: any read of an FTS5 table flushes its pending inserts into a new segment,
-        // and doing that once per document makes bulk indexing several times slower.
-        let previous = try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM bodyRow WHERE blobId = ?"), arguments: [id])
-        if !previous.isEmpty {
+        if replacing {
+            let previous = try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM bodyRow WHERE blobId = ?"), arguments: [id])
             for row in previous {
                 try db.cachedStatement(sql: "DELETE FROM bodyText WHERE rowid = ?").execute(arguments: [row])
             }

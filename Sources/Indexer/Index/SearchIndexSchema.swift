@@ -10,7 +10,8 @@ import GRDB
 /// - `bodyText` (FTS5) has one row per page of a PDF or chunk of an HTML or text body (the
 ///   document's own title on the first), mapped to its blob and page by `bodyRow`. Body rows
 ///   belong to a blob, not an item, so a blob shared by many items is indexed once.
-/// - `blobText` records, per blob, how extraction ended.
+/// - `blobText` records, per blob, how extraction ended. Like the body rows, it is removed by
+///   a trigger when its blob is (a foreign key would cost a lookup per indexed document).
 ///
 /// The two FTS tables are apart because they live differently: item rows are few and
 /// rewritten whenever an item changes, body rows are many and only ever appended or dropped
@@ -23,7 +24,7 @@ import GRDB
 /// matched word for word, only less forgivingly. Two- and three-character prefix indexes keep
 /// prefix queries (`photo*`) off a full scan of the vocabulary.
 enum SearchIndexSchema {
-    static let formatVersion = 2
+    static let formatVersion = 3
 
     /// bm25 weights of an item's name, description and tags, and of a body's title and text:
     /// an item's own fields outrank words deep in its body.
@@ -70,7 +71,7 @@ enum SearchIndexSchema {
     private static func create(_ db: Database) throws {
         try db.execute(sql: """
             CREATE TABLE blobText (
-                blobId TEXT PRIMARY KEY NOT NULL REFERENCES blob(id) ON DELETE CASCADE,
+                blobId TEXT PRIMARY KEY NOT NULL,
                 outcome TEXT NOT NULL,
                 detail TEXT,
                 mediaType TEXT NOT NULL,
@@ -125,6 +126,7 @@ enum SearchIndexSchema {
             CREATE TRIGGER blob_index_delete AFTER DELETE ON blob BEGIN
                 DELETE FROM bodyText WHERE rowid IN (SELECT id FROM bodyRow WHERE blobId = old.id);
                 DELETE FROM bodyRow WHERE blobId = old.id;
+                DELETE FROM blobText WHERE blobId = old.id;
             END;
             """)
         // Items that exist already get their rows now.
