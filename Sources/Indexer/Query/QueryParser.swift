@@ -117,6 +117,11 @@ enum QueryLexer {
     /// Characters that end a word (Lucene's special characters, less those handled in words).
     private static let breaking: Set<Character> = ["(", ")", "\"", "{", "}", "[", "]", "^", "~"]
 
+    /// Operators that are one character wherever they stand.
+    private static let singleCharacterTokens: [Character: QueryToken] = [
+        "(": .open, ")": .close, "!": .not, "+": .required, "-": .excluded,
+    ]
+
     static func tokens(of input: String) -> [QueryToken] {
         var tokens: [QueryToken] = []
         var chars = Array(input)
@@ -128,15 +133,12 @@ enum QueryLexer {
                 i += 1
                 continue
             }
+            if let token = singleCharacterTokens[c] {
+                tokens.append(token)
+                i += 1
+                continue
+            }
             switch c {
-            case "(":
-                tokens.append(.open)
-                i += 1
-                continue
-            case ")":
-                tokens.append(.close)
-                i += 1
-                continue
             case "\"":
                 var j = i + 1
                 var text = ""
@@ -159,18 +161,6 @@ enum QueryLexer {
             case "|" where i + 1 < chars.count && chars[i + 1] == "|":
                 tokens.append(.or)
                 i += 2
-                continue
-            case "!":
-                tokens.append(.not)
-                i += 1
-                continue
-            case "+":
-                tokens.append(.required)
-                i += 1
-                continue
-            case "-":
-                tokens.append(.excluded)
-                i += 1
                 continue
             case "{", "}", "[", "]", "^", "~":
                 i += 1
