@@ -68,6 +68,14 @@ enum SearchIndexSchema {
         return true
     }
 
+    /// The searchable tags of an item: its tag names, space-separated ('' for none).
+    private static func tagList(of itemID: String) -> String {
+        """
+        (SELECT coalesce(group_concat(t.name, ' '), '') FROM contentTag ct JOIN tag t ON t.id = ct.tagId \
+        WHERE ct.itemId = \(itemID))
+        """
+    }
+
     private static func create(_ db: Database) throws {
         try db.execute(sql: """
             CREATE TABLE blobText (
@@ -112,15 +120,11 @@ enum SearchIndexSchema {
                 DELETE FROM itemRow WHERE itemId = old.id;
             END;
             CREATE TRIGGER contentTag_index_insert AFTER INSERT ON contentTag BEGIN
-                UPDATE itemText SET tags = (
-                    SELECT coalesce(group_concat(t.name, ' '), '') FROM contentTag ct JOIN tag t ON t.id = ct.tagId
-                    WHERE ct.itemId = new.itemId)
+                UPDATE itemText SET tags = \(tagList(of: "new.itemId"))
                 WHERE rowid = (SELECT id FROM itemRow WHERE itemId = new.itemId);
             END;
             CREATE TRIGGER contentTag_index_delete AFTER DELETE ON contentTag BEGIN
-                UPDATE itemText SET tags = (
-                    SELECT coalesce(group_concat(t.name, ' '), '') FROM contentTag ct JOIN tag t ON t.id = ct.tagId
-                    WHERE ct.itemId = old.itemId)
+                UPDATE itemText SET tags = \(tagList(of: "old.itemId"))
                 WHERE rowid = (SELECT id FROM itemRow WHERE itemId = old.itemId);
             END;
             CREATE TRIGGER blob_index_delete AFTER DELETE ON blob BEGIN
@@ -133,8 +137,7 @@ enum SearchIndexSchema {
         try db.execute(sql: "INSERT INTO itemRow (itemId) SELECT id FROM contentItem")
         try db.execute(sql: """
             INSERT INTO itemText (rowid, name, description, tags)
-            SELECT r.id, i.name, i.description, coalesce((
-                SELECT group_concat(t.name, ' ') FROM contentTag ct JOIN tag t ON t.id = ct.tagId WHERE ct.itemId = i.id), '')
+            SELECT r.id, i.name, i.description, \(tagList(of: "i.id"))
             FROM itemRow r JOIN contentItem i ON i.id = r.itemId
             """)
     }
