@@ -75,18 +75,17 @@ package struct BulkIndexer: Sendable {
         var batchPaths: [String] = []
         var duplicates: [Bool] = []
         var seen = Set<BlobID>()
-        var imports: [(URL, Result<ImportedFile, RepositoryError>)] = []
+        var imports: [(file: URL, path: String, attempt: Result<ImportedFile, RepositoryError>)] = []
         for file in files {
             let path = file.standardizedFileURL.path
             do {
-                imports.append((file, .success(try Self.importedFile(at: path))))
+                imports.append((file, path, .success(try Self.importedFile(at: path))))
             } catch let error as RepositoryError {
-                imports.append((file, .failure(error)))
+                imports.append((file, path, .failure(error)))
             }
         }
-        let known = try await site.metadata.importedItems(for: imports.compactMap { try? $0.1.get() })
-        for (file, attempt) in imports {
-            let path = file.standardizedFileURL.path
+        let known = try await site.metadata.importedItems(for: imports.compactMap { try? $0.attempt.get() })
+        for (file, path, attempt) in imports {
             do {
                 let imported = try attempt.get()
                 let previous = known[imported.path]
