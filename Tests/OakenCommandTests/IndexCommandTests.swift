@@ -112,7 +112,11 @@ import Testing
         let extractedAfter = Set(resumed.output.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
             .filter { $0[0] == "extracted" }.map { $0[3] })
         #expect(extractedAfter.isDisjoint(with: extractedBeforeKill), "extracted twice: \(extractedAfter.intersection(extractedBeforeKill))")
-        #expect(extractedBeforeKill.count + extractedAfter.count == 75)
+        // A batch committed just before the kill may not have printed its lines yet: those
+        // blobs are in neither set, and the comparison with a clean run below shows they are
+        // indexed all the same.
+        #expect(extractedBeforeKill.count + extractedAfter.count <= 75)
+        #expect(!extractedAfter.isEmpty, "the kill came too late to test resuming")
 
         // The same index as one uninterrupted run over the same files.
         let clean = OakenProcess(dataDirectory: directory.appendingPathComponent("clean"))
@@ -122,7 +126,10 @@ import Testing
             let b = try clean.run(["search", query, "--json", "--limit", "100"]).output
             #expect(Self.namesAndTotal(a) == Self.namesAndTotal(b), "\(query)")
         }
-        let again = try oaken.run(["index", corpus.path, "--verbose"])
+        let report = directory.appendingPathComponent("report.tsv")
+        let again = try oaken.run(["index", corpus.path, "--verbose", "--report", report.path])
+        let outcomes = try outcomes(report)
+        #expect(outcomes.count == 75 && outcomes.values.allSatisfy { $0 == "indexed" }, "\(outcomes)")
         #expect(!again.output.contains("extracted\t"), "an unchanged folder was extracted again")
         #expect(!again.output.contains("stored\t"), "an unchanged folder was stored again")
     }
