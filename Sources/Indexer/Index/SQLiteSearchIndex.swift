@@ -95,6 +95,23 @@ package struct SQLiteSearchIndex: Sendable {
         }.1
     }
 
+    /// Copies the write-ahead log into the database file (without waiting for readers), as
+    /// the derived writes defer it; returns how long that took.
+    package func checkpoint() async throws -> Duration {
+        try await database.writeWithoutTransaction { db in
+            let clock = ContinuousClock()
+            let start = clock.now
+            try db.checkpoint(.passive)
+            return start.duration(to: clock.now)
+        }
+    }
+
+    /// WAL pages after which a derived write copies the log into the database (SQLite's
+    /// default is 1,000). Each such checkpoint syncs twice, and pages that later commits
+    /// rewrite (FTS5 merges rewrite many) are copied every time, so bulk indexing defers it
+    /// to `checkpoint()` at the end, with this bound on the log's size meanwhile.
+    static let derivedCheckpointPages = 16384
+
     /// Runs a transaction that writes only derived data (index rows, queue state) without
     /// waiting for the disk at commit (`synchronous = NORMAL`). A power cut can lose the last
     /// few such commits, never consistency: the lost jobs are simply done again. Writes that
@@ -111,8 +128,11 @@ package struct SQLiteSearchIndex: Sendable {
             let clock = ContinuousClock()
             let start = clock.now
             let previous = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? 2
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            defer { try? db.execute(sql: "PRAGMA synchronous = \(previous)") }
+            let previousCheckpoint = try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") ?? 1000
+            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = \(Self.derivedCheckpointPages)")
+            defer {
+                try? db.execute(sql: "PRAGMA synchronous = \(previous); PRAGMA wal_autocheckpoint = \(previousCheckpoint)")
+            }
             var result: T?
             try db.inTransaction {
                 result = try body(db)

@@ -21,9 +21,16 @@ package struct ExtractionWorkers: Sendable {
     /// How long a claimed job stays ours before another process may take it over.
     var lease: Double { extractor.limits.pdfTimeout * 2 + 60 }
 
-    /// Jobs a worker claims at once, and whose results it stores in one transaction: one
-    /// commit for many documents instead of two per document.
-    static let batchSize = 128
+    /// Most jobs a worker claims at once, and whose results it stores in one transaction: one
+    /// commit for many documents instead of two per document. FTS5 writes a new segment per
+    /// commit and merges segments as they pile up, and in WAL mode every page a commit touches
+    /// is written twice, so few large commits write far less than many small ones.
+    static let maximumBatchSize = 2048
+
+    /// How long a batch should take to extract, which sizes it from the rate measured on the
+    /// previous one: fast plain text goes in large batches, slow PDFs in small ones, so
+    /// progress and the work a crash can lose stay around two seconds either way.
+    static let batchDuration = Duration.seconds(2)
 
     /// What a drain did.
     package struct Statistics: Sendable, Equatable {
@@ -48,13 +55,17 @@ package struct ExtractionWorkers: Sendable {
             for _ in 0..<max(1, concurrency) {
                 group.addTask {
                     var statistics = Statistics()
+                    var rate = 16.0  // documents per batchDuration, until measured
+                    let clock = ContinuousClock()
                     while !Task.isCancelled {
                         let left = remaining.count.withLock { $0 }
-                        let batch = max(1, min(Self.batchSize, left / (2 * max(1, concurrency))))
+                        let batch = max(1, min(Int(rate), Self.maximumBatchSize, left / (2 * max(1, concurrency))))
                         let blobs = try await index.claimJobs(limit: batch, lease: lease * Double(batch))
                         if blobs.isEmpty { break }
                         remaining.count.withLock { $0 -= blobs.count }
+                        let started = clock.now
                         let results = await extract(blobs)
+                        rate = Double(blobs.count) * (Self.batchDuration / max(started.duration(to: clock.now), .milliseconds(1)))
                         statistics.indexWriteTime += try await index.store(results)
                         statistics.documents += results.count
                         statistics.textBytes += results.reduce(0) { $0 + ($1.1.text?.textBytes ?? 0) }
@@ -65,11 +76,13 @@ package struct ExtractionWorkers: Sendable {
                     return statistics
                 }
             }
-            return try await group.reduce(into: Statistics()) { total, part in
+            var total = try await group.reduce(into: Statistics()) { total, part in
                 total.documents += part.documents
                 total.textBytes += part.textBytes
                 total.indexWriteTime += part.indexWriteTime
             }
+            total.indexWriteTime += try await index.checkpoint()
+            return total
         }
     }
 
