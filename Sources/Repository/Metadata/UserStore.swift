@@ -15,6 +15,16 @@ package protocol UserStore: Sendable {
     /// name as for a wrong password, so timing does not tell which names exist.
     func authenticate(loginName: String, password: String) async throws -> User?
 
+    /// Changes a user's fields and properties. Throws `.notFound` for an unknown user.
+    func updateUser(id: String, _ change: UserChange) async throws -> User
+
+    /// Whether `id` names a user, a group, or nothing.
+    func principalKind(of id: String) async throws -> PrincipalKind?
+
     /// Replaces a user's password. Throws `.notFound` for an unknown user.
     func setPassword(userID: String, password: String) async throws
+}
+
+package enum PrincipalKind: String, Sendable {
+    case user, group
 }

@@ -9,6 +9,35 @@ package struct User: Sendable, Equatable {
     package var createdAt: Int64
     /// Whether the account has a password at all; a bootstrapped account may not yet.
     package var canLogIn: Bool
+    package var locale: String? = nil
+    package var timezone: String? = nil
+    package var lastModifiedAt: Int64 = 0
+    /// Free-form account properties the UI sets (`isAutoTagging`, `picture`, …).
+    package var properties: [String: JSONValue] = [:]
+}
+
+/// A change of a user's account fields and free-form properties.
+package struct UserChange: Sendable, Equatable {
+    package var firstName: String?
+    package var lastName: String?
+    package var email: String??
+    package var locale: String?
+    package var timezone: String?
+    package var setProperties: [String: JSONValue] = [:]
+    package var removeProperties: Set<String> = []
+
+    package init(
+        firstName: String? = nil, lastName: String? = nil, email: String?? = nil, locale: String? = nil,
+        timezone: String? = nil, setProperties: [String: JSONValue] = [:], removeProperties: Set<String> = []
+    ) {
+        self.firstName = firstName
+        self.lastName = lastName
+        self.email = email
+        self.locale = locale
+        self.timezone = timezone
+        self.setProperties = setProperties
+        self.removeProperties = removeProperties
+    }
 }
 
 /// What it takes to register a user.
@@ -19,11 +48,18 @@ package struct NewUser: Sendable, Equatable {
     package var email: String?
     package var locale: String?
     package var timezone: String?
+    /// The id to give the user; `nil` makes a random, opaque one. A Nakamura-compatible site
+    /// uses the login name.
+    package var id: String?
+    package var properties: [String: JSONValue]
 
     package init(
         loginName: String, firstName: String, lastName: String,
-        email: String? = nil, locale: String? = nil, timezone: String? = nil
+        email: String? = nil, locale: String? = nil, timezone: String? = nil, id: String? = nil,
+        properties: [String: JSONValue] = [:]
     ) {
+        self.id = id
+        self.properties = properties
         self.loginName = loginName
         self.firstName = firstName
         self.lastName = lastName

@@ -22,13 +22,14 @@ extension SQLiteMetadataStore {
             if try Row.fetchOne(db, sql: "SELECT 1 FROM user WHERE loginName = ?", arguments: [new.loginName]) != nil {
                 throw RepositoryError.conflict("the login name '\(new.loginName)' is taken")
             }
-            var id = Identifiers.userID()
+            var id = new.id ?? Identifiers.userID()
             while try Row.fetchOne(db, sql: "SELECT 1 FROM principal WHERE id = ?", arguments: [id]) != nil {
+                guard new.id == nil else { throw RepositoryError.conflict("the id '\(id)' is taken") }
                 id = Identifiers.userID()
             }
             try db.execute(
-                sql: "INSERT INTO principal (id, kind, createdAt, lastModifiedAt) VALUES (?, 'user', ?, ?)",
-                arguments: [id, now, now])
+                sql: "INSERT INTO principal (id, kind, createdAt, lastModifiedAt, properties) VALUES (?, 'user', ?, ?, ?)",
+                arguments: [id, now, now, JSONValue.object(new.properties).serialized])
             try db.execute(
                 sql: """
                     INSERT INTO user (id, loginName, firstName, lastName, email, locale, timezone)
@@ -38,21 +39,23 @@ extension SQLiteMetadataStore {
             if let hash {
                 try Self.storeCredential(hash, userID: id, at: now, in: db)
             }
+            try Self.createHome(of: id, kind: .user, at: now, in: db)
             return User(
                 id: id, loginName: new.loginName, firstName: new.firstName, lastName: new.lastName,
-                email: new.email, createdAt: now, canLogIn: hash != nil)
+                email: new.email, createdAt: now, canLogIn: hash != nil, locale: new.locale, timezone: new.timezone,
+                lastModifiedAt: now, properties: new.properties)
         }
     }
 
     package func user(id: String) async throws -> User? {
         try await database.read { db in
-            try Row.fetchOne(db, sql: Self.userQuery + " WHERE u.id = ?", arguments: [id]).map(Self.user(from:))
+            try Row.fetchOne(db, sql: Self.userQuery + " WHERE u.id = ?", arguments: [id]).map { try Self.user(from: $0) }
         }
     }
 
     package func user(loginName: String) async throws -> User? {
         try await database.read { db in
-            try Row.fetchOne(db, sql: Self.userQuery + " WHERE u.loginName = ?", arguments: [loginName]).map(Self.user(from:))
+            try Row.fetchOne(db, sql: Self.userQuery + " WHERE u.loginName = ?", arguments: [loginName]).map { try Self.user(from: $0) }
         }
     }
 
@@ -62,7 +65,7 @@ extension SQLiteMetadataStore {
             let hash = PasswordHasher.Hash(
                 algorithm: row["algorithm"], parameters: row["parameters"],
                 salt: [UInt8](row["salt"] as Data), hash: [UInt8](row["hash"] as Data))
-            return (Self.user(from: row), hash)
+            return (try Self.user(from: row), hash)
         }
         guard let (user, hash) = found else {
             passwordHasher.wasteVerification(password)
@@ -83,23 +86,96 @@ extension SQLiteMetadataStore {
         }
     }
 
+    package func updateUser(id: String, _ change: UserChange) async throws -> User {
+        for (field, value) in [("firstName", change.firstName), ("lastName", change.lastName)] {
+            if let value, value.count > 256 { throw RepositoryError.invalid(field: field, reason: "must be at most 256 characters") }
+        }
+        let now = Self.now()
+        return try await database.write { db in
+            guard let row = try Row.fetchOne(db, sql: Self.userQuery + " WHERE u.id = ?", arguments: [id]) else {
+                throw RepositoryError.notFound(kind: "user", id: id)
+            }
+            var user = try Self.user(from: row)
+            if let value = change.firstName { user.firstName = value }
+            if let value = change.lastName { user.lastName = value }
+            if let value = change.email { user.email = value }
+            if let value = change.locale { user.locale = value }
+            if let value = change.timezone { user.timezone = value }
+            for name in change.removeProperties { user.properties[name] = nil }
+            for (name, value) in change.setProperties { user.properties[name] = value }
+            user.lastModifiedAt = now
+            try db.execute(
+                sql: "UPDATE user SET firstName = ?, lastName = ?, email = ?, locale = ?, timezone = ? WHERE id = ?",
+                arguments: [user.firstName, user.lastName, user.email, user.locale, user.timezone, id])
+            try db.execute(
+                sql: "UPDATE principal SET properties = ?, lastModifiedAt = ? WHERE id = ?",
+                arguments: [JSONValue.object(user.properties).serialized, now, id])
+            return user
+        }
+    }
+
+    package func principalKind(of id: String) async throws -> PrincipalKind? {
+        try await database.read { db in
+            try String.fetchOne(db, sql: "SELECT kind FROM principal WHERE id = ?", arguments: [id]).flatMap(PrincipalKind.init(rawValue:))
+        }
+    }
+
+    /// Creates the home tree of a user or group (`/~<id>` and its standard children), keeping
+    /// whatever exists already.
+    static func createHome(of id: String, kind: PrincipalKind, at now: Int64, in db: Database) throws {
+        let home = "/~" + id
+        var layout: [(String, String)] = [
+            (home, kind == .user ? "sakai/user-home" : "sakai/group-home"),
+            (home + "/public", "sakai/public"),
+            (home + "/public/authprofile", kind == .user ? "sakai/user-profile" : "sakai/group-profile"),
+            (home + "/private", "sakai/private"),
+            (home + "/message", "sakai/messagestore"),
+            (home + "/calendar", "sakai/calendar"),
+        ]
+        layout.append(kind == .user ? (home + "/contacts", "sparse/contactstore") : (home + "/joinrequests", "sparse/joinrequests"))
+        for (path, type) in layout {
+            let properties = JSONValue.object(["sling:resourceType": .string(type)]).serialized
+            try db.execute(
+                sql: """
+                    INSERT INTO node (path, parentPath, properties, createdAt, createdBy, lastModifiedAt, lastModifiedBy)
+                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO NOTHING
+                    """,
+                arguments: [path, NodePath.parent(of: path), properties, now, id, now, id])
+        }
+    }
+
+    /// Gives every user and group that lacks one its home tree (principals created before
+    /// homes existed).
+    package func createMissingHomes() async throws {
+        let now = Self.now()
+        try await database.write { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT id, kind FROM principal p WHERE NOT EXISTS (SELECT 1 FROM node WHERE path = '/~' || p.id)")
+            for row in rows {
+                try Self.createHome(of: row["id"], kind: PrincipalKind(rawValue: row["kind"]) ?? .user, at: now, in: db)
+            }
+        }
+    }
+
     private static let userQuery = """
-        SELECT u.id, u.loginName, u.firstName, u.lastName, u.email, p.createdAt,
-               EXISTS (SELECT 1 FROM credential WHERE userId = u.id) AS canLogIn
+        SELECT u.id, u.loginName, u.firstName, u.lastName, u.email, u.locale, u.timezone, p.createdAt,
+               p.lastModifiedAt, p.properties, EXISTS (SELECT 1 FROM credential WHERE userId = u.id) AS canLogIn
         FROM user u JOIN principal p ON p.id = u.id
         """
 
     private static let credentialQuery = """
-        SELECT u.id, u.loginName, u.firstName, u.lastName, u.email, p.createdAt, 1 AS canLogIn,
-               c.algorithm, c.parameters, c.salt, c.hash
+        SELECT u.id, u.loginName, u.firstName, u.lastName, u.email, u.locale, u.timezone, p.createdAt,
+               p.lastModifiedAt, p.properties, 1 AS canLogIn, c.algorithm, c.parameters, c.salt, c.hash
         FROM user u JOIN principal p ON p.id = u.id JOIN credential c ON c.userId = u.id
         WHERE u.loginName = ?
         """
 
-    private static func user(from row: Row) -> User {
+    private static func user(from row: Row) throws -> User {
         User(
             id: row["id"], loginName: row["loginName"], firstName: row["firstName"], lastName: row["lastName"],
-            email: row["email"], createdAt: row["createdAt"], canLogIn: row["canLogIn"])
+            email: row["email"], createdAt: row["createdAt"], canLogIn: row["canLogIn"], locale: row["locale"],
+            timezone: row["timezone"], lastModifiedAt: row["lastModifiedAt"],
+            properties: try JSONValue.parse(row["properties"], field: "properties").objectValue ?? [:])
     }
 
     private static func storeCredential(_ hash: PasswordHasher.Hash, userID: String, at now: Int64, in db: Database) throws {

@@ -1,0 +1,106 @@
+import Foundation
+import HTTPTypes
+import Repository
+
+/// Who is asking: anonymous, or a user with the principals they act as.
+package struct Viewer: Sendable {
+    package var user: User?
+    /// The user's own id and every group they belong to, transitively.
+    package var principals: Set<String>
+    package var isAdministrator: Bool
+
+    package static let anonymous = Viewer(user: nil, principals: [], isAdministrator: false)
+
+    package var userID: String? { user?.id }
+    package var isAnonymous: Bool { user == nil }
+}
+
+/// One request as the handlers see it: the same for a request from the network and for one
+/// inside a batch.
+package struct Call: Sendable {
+    package var method: HTTPRequest.Method
+    /// The decoded path, without the query.
+    package var path: String
+    /// Query parameters, then form parameters.
+    package var parameters: Parameters
+    package var headers: HTTPFields
+    package var viewer: Viewer
+    /// A multipart or other raw body that was not parsed into `parameters`.
+    package var body: [UInt8]?
+    /// Set when the call runs inside `/system/batch`.
+    package var isInner = false
+
+    package var isSafe: Bool { method == .get || method == .head }
+
+    /// Whether the client prefers a JSON answer (Sling answers writes with HTML otherwise).
+    package var prefersJSON: Bool {
+        guard let accept = headers[.accept] else { return false }
+        return accept.contains("application/json") || accept.contains("text/javascript")
+    }
+}
+
+/// What a handler answers.
+package struct Reply: Sendable {
+    package var status: HTTPResponse.Status
+    package var headers: [(String, String)]
+    package var body: [UInt8]
+
+    package init(status: HTTPResponse.Status = .ok, headers: [(String, String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    package static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Reply {
+        Reply(status: status, headers: [("Content-Type", "application/json; charset=utf-8")], body: Array(value.serialized.utf8))
+    }
+
+    package static func text(_ text: String, status: HTTPResponse.Status = .ok, type: String = "text/plain; charset=utf-8") -> Reply {
+        Reply(status: status, headers: [("Content-Type", type)], body: Array(text.utf8))
+    }
+
+    /// Sling's answer to a write: a small HTML status page, or its JSON form when preferred.
+    package static func status(_ status: HTTPResponse.Status, path: String, for call: Call, message: String = "OK") -> Reply {
+        if call.prefersJSON {
+            return .json(["status.code": .int(Int64(status.code)), "status.message": .string(message), "path": .string(path)], status: status)
+        }
+        return .text(htmlPage(title: "\(status.code) \(message)", message: path), status: status, type: "text/html; charset=utf-8")
+    }
+
+    /// The HTML page of an error, with the message escaped.
+    package static func failure(_ failure: HTTPFailure, for call: Call?) -> Reply {
+        var reply: Reply
+        if call?.prefersJSON == true || call?.path.hasSuffix(".json") == true {
+            reply = .json(["status.code": .int(Int64(failure.status.code)), "status.message": .string(failure.message)], status: failure.status)
+        } else {
+            reply = .text(
+                htmlPage(title: "\(failure.status.code) \(failure.status.reasonPhrase)", message: failure.message),
+                status: failure.status, type: "text/html; charset=utf-8")
+        }
+        reply.headers += failure.headers
+        return reply
+    }
+
+    package var contentType: String? {
+        headers.first { $0.0.lowercased() == "content-type" }?.1
+    }
+
+    static func htmlPage(title: String, message: String) -> String {
+        "<!DOCTYPE html><html><head><title>\(escapeHTML(title))</title></head><body><h1>\(escapeHTML(title))</h1><p>\(escapeHTML(message))</p></body></html>\n"
+    }
+}
+
+func escapeHTML(_ text: String) -> String {
+    var out = ""
+    for character in text {
+        switch character {
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "&": out += "&amp;"
+        case "\"": out += "&quot;"
+        case "'": out += "&#39;"
+        default: out.append(character)
+        }
+    }
+    return out
+}

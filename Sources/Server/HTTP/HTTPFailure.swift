@@ -1,0 +1,42 @@
+import HTTPTypes
+import Repository
+
+/// A failure the client sees as a 4xx (or, for the server's own faults, 5xx) status with a
+/// message. Every domain error becomes one of these in `init(_:)`, the one place that maps
+/// errors to statuses.
+package struct HTTPFailure: Error, Sendable, CustomStringConvertible {
+    package var status: HTTPResponse.Status
+    package var message: String
+    package var headers: [(String, String)] = []
+
+    package init(_ status: HTTPResponse.Status, _ message: String, headers: [(String, String)] = []) {
+        self.status = status
+        self.message = message
+        self.headers = headers
+    }
+
+    package var description: String { "\(status.code) \(message)" }
+
+    package static func badRequest(_ message: String) -> HTTPFailure { HTTPFailure(.badRequest, message) }
+    package static func notFound(_ message: String = "Not found") -> HTTPFailure { HTTPFailure(.notFound, message) }
+    package static func forbidden(_ message: String) -> HTTPFailure { HTTPFailure(.forbidden, message) }
+    package static func methodNotAllowed(_ message: String) -> HTTPFailure { HTTPFailure(.methodNotAllowed, message) }
+
+    /// The status and message for any error a handler throws.
+    package init(_ error: any Error) {
+        switch error {
+        case let failure as HTTPFailure:
+            self = failure
+        case let error as RepositoryError:
+            switch error {
+            case .notFound: self.init(.notFound, "Not found")
+            case .conflict(let message): self.init(.conflict, message)
+            case .invalid(let field, let reason): self.init(.badRequest, "\(field) \(reason)")
+            case .tooLarge(let limit): self.init(.contentTooLarge, "the upload is larger than the limit of \(limit) bytes")
+            case .integrity, .storage: self.init(.internalServerError, "The server could not complete the request")
+            }
+        default:
+            self.init(.internalServerError, "The server could not complete the request")
+        }
+    }
+}

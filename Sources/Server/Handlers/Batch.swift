@@ -1,0 +1,87 @@
+import Foundation
+import HTTPTypes
+import Repository
+
+extension OakenService {
+    /// Most inner requests one batch may carry.
+    static let maximumBatchSize = 500
+
+    /// `/system/batch`: runs each inner request with the caller's identity, in order, and
+    /// answers every inner status inside a 200. A GET batch runs only inner GETs; an
+    /// anonymous caller may batch nothing but GETs.
+    func batch(_ call: Call, address: String) async throws -> Reply {
+        guard call.method == .get || call.method == .post else {
+            throw HTTPFailure.methodNotAllowed("a batch is sent with GET or POST")
+        }
+        guard !call.isInner else { throw HTTPFailure.badRequest("a batch cannot hold another batch") }
+        guard let text = call.parameters["requests"] else { throw HTTPFailure.badRequest("requests is required") }
+        guard case .array(let requests) = try JSONValue.parse(text, field: "requests") else {
+            throw HTTPFailure.badRequest("requests must be a JSON array")
+        }
+        guard requests.count <= Self.maximumBatchSize else {
+            throw HTTPFailure.badRequest("a batch holds at most \(Self.maximumBatchSize) requests")
+        }
+        var inner: [Result<Call, HTTPFailure>] = []
+        for request in requests {
+            inner.append(Result { try innerCall(request, outer: call) }.mapError { HTTPFailure($0) })
+        }
+        if call.viewer.isAnonymous, inner.contains(where: { (try? $0.get())?.isSafe == false }) {
+            throw HTTPFailure.methodNotAllowed("Anon users may not perform POST operations")
+        }
+        var results: [JSONValue] = []
+        for (index, each) in inner.enumerated() {
+            let url = requests[index].objectValue?["url"]?.stringValue ?? ""
+            switch each {
+            case .failure(let failure):
+                results.append(["url": .string(url), "success": false, "status": .int(Int64(failure.status.code))])
+            case .success(let innerCall):
+                let reply: Reply
+                if !innerCall.isSafe && call.method == .get {
+                    reply = .failure(.methodNotAllowed("a GET batch runs only GET requests"), for: innerCall)
+                } else {
+                    reply = await respond(to: innerCall, address: address)
+                }
+                var headers: [String: JSONValue] = [:]
+                for (name, value) in reply.headers where name.lowercased() != "set-cookie" { headers[name] = .string(value) }
+                results.append([
+                    "url": .string(url), "success": true, "status": .int(Int64(reply.status.code)),
+                    "headers": .object(headers), "body": .string(String(decoding: reply.body, as: UTF8.self)),
+                ])
+            }
+        }
+        return .json(["results": .array(results)])
+    }
+
+    /// One element of `requests` as a call: `url` (with its query), `method` (GET when
+    /// missing) and `parameters` (arrays become repeated parameters).
+    private func innerCall(_ request: JSONValue, outer: Call) throws -> Call {
+        guard let object = request.objectValue, var url = object["url"]?.stringValue, !url.isEmpty else {
+            throw HTTPFailure.badRequest("each request needs a url")
+        }
+        if !url.hasPrefix("/") { url = "/" + url }
+        let method = HTTPRequest.Method(object["method"]?.stringValue?.uppercased() ?? "GET") ?? .get
+        var parameters = Parameters()
+        let pathPart: Substring
+        if let question = url.firstIndex(of: "?") {
+            pathPart = url[..<question]
+            parameters = try Parameters.parseForm(url[url.index(after: question)...])
+        } else {
+            pathPart = url[...]
+        }
+        if let given = object["parameters"]?.objectValue {
+            for name in given.keys.sorted() {
+                switch given[name]! {
+                case .array(let values):
+                    for value in values { if let text = value.stringValue { parameters.append(name, text) } }
+                case let value:
+                    if let text = value.stringValue { parameters.append(name, text) }
+                }
+            }
+        }
+        var headers = outer.headers
+        headers[.accept] = nil
+        return Call(
+            method: method, path: try decodePath(pathPart), parameters: parameters, headers: headers, viewer: outer.viewer,
+            body: nil, isInner: true)
+    }
+}

@@ -1,0 +1,22 @@
+import Foundation
+import Repository
+
+extension OakenService {
+    /// Feeds the landing and dashboard pages load on boot whose content (the content pool,
+    /// tags, activity, contacts and group search) the server does not hold yet. They answer
+    /// the search envelope of contract §2.7 with no results, which the UI renders as empty
+    /// lists.
+    static let pendingFeeds: Set<String> = [
+        "/var/search/activity/all", "/var/search/public/random-content", "/var/search/pool/me/related-content",
+        "/var/contacts/related-contacts", "/var/search/myrelatedgroups", "/var/search/pool/manager-viewer",
+        "/var/search/pool/all", "/var/search/pool/all-all", "/tags/directory.tagged",
+    ]
+
+    func emptyFeed(_ call: Call) async throws -> Reply? {
+        let resource = call.path.hasPrefix("/tags/") ? String(call.path.dropLast(5)) : SlingPath(call.path).resource
+        guard call.isSafe, call.path.hasSuffix(".json"), Self.pendingFeeds.contains(resource) else { return nil }
+        if resource == "/tags/directory.tagged" { return .json([:]) }
+        let items = Int64(call.parameters["items"].flatMap(Int.init) ?? 25)
+        return .json(["items": .int(items), "results": [], "total": 0])
+    }
+}

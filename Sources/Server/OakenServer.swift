@@ -1,0 +1,163 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Repository
+import Synchronization
+
+/// The request context: Hummingbird's, plus the peer's address for throttling.
+package struct OakenRequestContext: RequestContext {
+    package var coreContext: CoreRequestContextStorage
+    package let remoteAddress: String
+
+    package init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+    }
+}
+
+/// The HTTP face of `OakenService`: turns requests into calls (form parsing, identity,
+/// OAE's Referer and anonymous-POST rules), and replies into responses with the security
+/// headers and an access log line carrying a request id.
+package struct OakenResponder: HTTPResponder {
+    package typealias Context = OakenRequestContext
+    let service: OakenService
+    private let requestCounter = RequestCounter()
+    private let instance = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+
+    package init(service: OakenService) {
+        self.service = service
+    }
+
+    /// The longest request target accepted.
+    static let maximumTargetLength = 16 << 10
+
+    package func respond(to request: Request, context: OakenRequestContext) async throws -> Response {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let requestID = "\(instance)-\(requestCounter.next())"
+        var request = request
+        var call: Call?
+        let reply: Reply
+        do {
+            let made = try await makeCall(&request, context: context)
+            call = made
+            reply = await service.respond(to: made, address: context.remoteAddress)
+        } catch {
+            reply = .failure(HTTPFailure(error), for: call)
+        }
+        var headers = HTTPFields()
+        for (name, value) in reply.headers {
+            if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
+        }
+        headers[.init("X-Request-Id")!] = requestID
+        headers[.init("X-Content-Type-Options")!] = "nosniff"
+        headers[.init("X-Frame-Options")!] = "DENY"
+        // Nakamura's spelling, which some clients of OAE 1.2 look for.
+        headers[.init("X-Frame-Option")!] = "DENY"
+        headers[.init("Referrer-Policy")!] = "same-origin"
+        if headers[.cacheControl] == nil { headers[.cacheControl] = "no-store" }
+        let elapsed = started.duration(to: clock.now)
+        service.logger.info(
+            "\(request.method.rawValue) \(call?.path ?? "-") \(reply.status.code) \(elapsed.formatted(.units(allowed: [.milliseconds], fractionalPart: .show(length: 1))))",
+            metadata: ["request": .string(requestID), "user": .string(call?.viewer.userID ?? "-")])
+        let body = request.method == .head ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: reply.body))
+        if request.method == .head { headers[.contentLength] = String(reply.body.count) }
+        return Response(status: reply.status, headers: headers, body: body)
+    }
+
+    private func makeCall(_ request: inout Request, context: OakenRequestContext) async throws -> Call {
+        let target = request.head.path ?? "/"
+        guard target.utf8.count <= Self.maximumTargetLength else {
+            throw HTTPFailure(.uriTooLong, "the request target is longer than \(Self.maximumTargetLength) bytes")
+        }
+        let pathPart: Substring
+        var parameters = Parameters()
+        if let question = target.firstIndex(of: "?") {
+            pathPart = target[..<question]
+            parameters = try Parameters.parseForm(target[target.index(after: question)...])
+        } else {
+            pathPart = target[...]
+        }
+        let path = try decodePath(pathPart)
+        let method = request.method
+        try RequestGuard.checkReferer(method: method, referer: request.headers[.referer], host: request.head.authority)
+        var body: [UInt8]?
+        if method != .get && method != .head {
+            let type = request.headers[.contentType]?.lowercased() ?? ""
+            let limit = type.hasPrefix("multipart/") ? Int(clamping: service.options.maximumUploadSize) : service.options.maximumFormSize
+            let buffer: ByteBuffer
+            do {
+                buffer = try await request.body.collect(upTo: limit)
+            } catch is NIOTooManyBytesError {
+                throw HTTPFailure(.contentTooLarge, "the request body is larger than \(limit) bytes")
+            }
+            let bytes = Array(buffer.readableBytesView)
+            if type.hasPrefix("application/x-www-form-urlencoded") || (type.isEmpty && !bytes.isEmpty && !type.hasPrefix("multipart/")) {
+                parameters.append(contentsOf: try Parameters.parseForm(bytes))
+            } else {
+                body = bytes
+            }
+        }
+        let viewer = try await identify(request.headers, address: context.remoteAddress)
+        if viewer.isAnonymous, method != .get, method != .head, !RequestGuard.anonymousMayPost(to: path) {
+            throw HTTPFailure.methodNotAllowed("Anon users may not perform POST operations")
+        }
+        return Call(method: method, path: path, parameters: parameters, headers: request.headers, viewer: viewer, body: body)
+    }
+
+    /// The session cookie's user, else HTTP Basic credentials (for scripts), else anonymous.
+    private func identify(_ headers: HTTPFields, address: String) async throws -> Viewer {
+        if let token = OakenService.cookie(OakenService.sessionCookie, in: headers),
+            let userID = try await service.sessions.user(forToken: token)
+        {
+            return try await service.viewer(forUser: userID)
+        }
+        guard let authorization = headers[.authorization], authorization.lowercased().hasPrefix("basic ") else {
+            return .anonymous
+        }
+        guard let decoded = Data(base64Encoded: String(authorization.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+            let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":")
+        else { throw HTTPFailure.badRequest("the Authorization header is not valid Basic credentials") }
+        let name = String(text[..<colon])
+        let password = String(text[text.index(after: colon)...])
+        if let delay = service.loginFailures.delay(for: name.lowercased()) ?? service.addressFailures.delay(for: address) {
+            let seconds = max(1, delay.components.seconds)
+            throw HTTPFailure(.tooManyRequests, "Too many failed logins; try again in \(seconds) s", headers: [("Retry-After", String(seconds))])
+        }
+        guard let user = try await service.metadata.authenticate(loginName: name, password: password) else {
+            service.loginFailures.recordFailure(for: name.lowercased())
+            service.addressFailures.recordFailure(for: address)
+            throw HTTPFailure(.unauthorized, "The user name or password is wrong", headers: [("WWW-Authenticate", "Basic realm=\"Oaken\"")])
+        }
+        service.loginFailures.recordSuccess(for: name.lowercased())
+        return try await service.viewer(forUser: user.id)
+    }
+}
+
+private final class RequestCounter: Sendable {
+    private let value = Atomic<Int>(0)
+    func next() -> Int { value.wrappingAdd(1, ordering: .relaxed).newValue }
+}
+
+/// Runs the server until SIGTERM or SIGINT, finishing requests in flight.
+package struct OakenServer: Sendable {
+    package let service: OakenService
+
+    package init(service: OakenService) {
+        self.service = service
+    }
+
+    /// The Hummingbird application; `onRunning` gets the bound port (useful with port 0).
+    package func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let options = service.options
+        var logger = service.logger
+        logger.logLevel = min(logger.logLevel, .info)
+        return Application(
+            responder: OakenResponder(service: service),
+            configuration: .init(address: .hostname(options.host, port: options.port), serverName: "Oaken"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? options.port) },
+            logger: logger)
+    }
+}

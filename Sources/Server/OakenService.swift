@@ -1,0 +1,93 @@
+import Foundation
+import HTTPTypes
+import Logging
+import Repository
+
+/// The OAE 1.2 API over a site: turns each `Call` into a `Reply`. It knows nothing of
+/// sockets, so a request from the network and one inside a batch go the same way.
+package final class OakenService: Sendable {
+    package let site: Site
+    package let options: ServerOptions
+    package let sessions: SessionStore
+    let ui: UIFolder?
+    let logger: Logger
+    /// Failed logins per account and per address.
+    let loginFailures = FailureThrottle(allowance: 5)
+    let addressFailures = FailureThrottle(allowance: 20)
+    /// `user.exists` checks and registrations per address.
+    let existsChecks = RateLimiter(rate: 1, burst: 20)
+    let registrations = RateLimiter(rate: 0.2, burst: 10)
+
+    package init(site: Site, options: ServerOptions, logger: Logger) {
+        self.site = site
+        self.options = options
+        self.logger = logger
+        sessions = SessionStore(metadata: site.metadata, lifetime: options.sessionLifetime)
+        ui = options.uiDirectory.map(UIFolder.init(root:))
+    }
+
+    var metadata: SQLiteMetadataStore { site.metadata }
+
+    /// Answers a call, mapping every error to its status here and nowhere else.
+    package func respond(to call: Call, address: String) async -> Reply {
+        do {
+            return try await route(call, address: address)
+        } catch {
+            let failure = HTTPFailure(error)
+            if failure.status.code >= 500 {
+                logger.error("\(call.method.rawValue) \(call.path) failed: \(error)")
+            }
+            return .failure(failure, for: call)
+        }
+    }
+
+    /// Picks the handler for a call.
+    func route(_ call: Call, address: String) async throws -> Reply {
+        let path = call.path
+        switch path {
+        case "/system/batch":
+            return try await batch(call, address: address)
+        case "/system/me", "/system/me.json":
+            return try await me(call)
+        case "/system/sling/formlogin":
+            return try await login(call, address: address)
+        case "/system/sling/logout":
+            return try await logout(call)
+        case "/var/presence.json":
+            return .json([:])
+        case "/system/captcha":
+            // Registration never checks a captcha (offline sites cannot reach reCAPTCHA).
+            return .json(["public-key": ""])
+        case "/system/userManager/user.create.html", "/system/userManager/user.create.json":
+            return try await createUser(call, address: address)
+        case "/system/userManager/user.exists.html", "/system/userManager/user.exists.json":
+            return try await userExists(call, address: address)
+        case "/var/widgets.json":
+            return try await widgets(call)
+        default:
+            break
+        }
+        if let feed = try await emptyFeed(call) { return feed }
+        if path.hasPrefix("/var/templates/"), path.hasSuffix(".json"), let reply = try templates(call) {
+            return reply
+        }
+        if let page = try await page(call) { return page }
+        if path.hasPrefix("/~") || path.hasPrefix("/tags/") || path == "/tags" {
+            return try await nodes(call)
+        }
+        if let ui, call.isSafe, let reply = try ui.file(at: path, headers: call.headers) {
+            return reply
+        }
+        if !call.isSafe, call.method != .post {
+            throw HTTPFailure.methodNotAllowed("\(call.method.rawValue) is not supported here")
+        }
+        throw HTTPFailure.notFound()
+    }
+
+    /// The viewer behind a user id: the user and every principal they act as.
+    func viewer(forUser id: String) async throws -> Viewer {
+        guard let user = try await metadata.user(id: id) else { return .anonymous }
+        let principals = try await metadata.principalIDs(ofUser: id)
+        return Viewer(user: user, principals: principals, isAdministrator: user.loginName == Site.administratorLoginName)
+    }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import Repository
+import Server
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the OAE 1.2 API server.",
+        discussion: """
+            Serves the API, and with --ui a 3akai-ux tree (the folder holding dev/, devwidgets/ \
+            and var/). The first start gives the 'admin' account a password: OAKEN_ADMIN_PASSWORD \
+            when set, else a random one, printed once and kept in <data>/admin-password (mode 0600). \
+            SIGTERM or SIGINT stops the server after the requests in flight.
+            """)
+
+    @OptionGroup var site: SiteOptions
+
+    @Option(help: "The address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to listen on.")
+    var port = 8080
+
+    @Option(help: "The top of a 3akai-ux tree to serve (holds dev/, devwidgets/, var/).")
+    var ui: String?
+
+    @Option(name: .customLong("user-ids"), help: "How user ids appear: opaque (random ids; login names stay private) or login (the login name, as in Nakamura).")
+    var userIDs = "opaque"
+
+    func run() async throws {
+        guard let mode = UserIDMode(rawValue: userIDs) else {
+            throw ValidationError("--user-ids takes opaque or login, not '\(userIDs)'")
+        }
+        var options = ServerOptions()
+        options.host = host
+        options.port = port
+        options.userIDs = mode
+        if let limit = try site.configuration().maximumUploadSize { options.maximumUploadSize = limit }
+        if let ui {
+            let url = URL(fileURLWithPath: ui).standardizedFileURL
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.appendingPathComponent("dev").path, isDirectory: &isFolder), isFolder.boolValue
+            else { throw ValidationError("--ui must name the top of a 3akai-ux tree (the folder that holds dev/): \(ui)") }
+            options.uiDirectory = url
+        }
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "oaken")
+        let opened = try await site.openSite()
+        try await opened.metadata.createMissingHomes()
+        if let password = try await AdminBootstrap.run(site: opened, environment: ProcessInfo.processInfo.environment) {
+            writeOutput("The administrator account is 'admin' with the password \(password)\n")
+            writeOutput("(kept in \(opened.dataDirectory.appendingPathComponent(AdminBootstrap.passwordFileName).path), readable by this account only)\n")
+        }
+        let service = OakenService(site: opened, options: options, logger: logger)
+        let shownHost = host == "0.0.0.0" ? "localhost" : host
+        let app = OakenServer(service: service).application { port in
+            writeOutput("Oaken is serving on http://\(shownHost):\(port)/\n")
+        }
+        try await app.runService()
+    }
+}

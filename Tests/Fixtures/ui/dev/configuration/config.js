@@ -1,0 +1,1 @@
+var fixtureConfiguration = {defaultLanguage: "en_US"};

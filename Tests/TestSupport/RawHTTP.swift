@@ -1,0 +1,180 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An HTTP/1.1 exchange over a plain loopback socket: the test writes exactly the bytes it
+/// wants (broken ones included) and reads whatever comes back until the server closes.
+package struct HTTPResult: Sendable {
+    package var status: Int
+    package var headers: [(name: String, value: String)]
+    package var body: [UInt8]
+
+    package var text: String { String(decoding: body, as: UTF8.self) }
+
+    package func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+
+    package func headers(_ name: String) -> [String] {
+        headers.filter { $0.name.lowercased() == name.lowercased() }.map(\.value)
+    }
+
+    /// The body as a JSON object (or array), for assertions.
+    package var json: Any? {
+        try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
+    }
+
+    /// Every header line and the body, for scanning.
+    package var everything: String {
+        headers.map { "\($0.name): \($0.value)" }.joined(separator: "\n") + "\n\n" + text
+    }
+}
+
+package enum RawHTTP {
+    /// `exchange` on a Dispatch thread: socket calls block, and blocking a thread of Swift's
+    /// small cooperative pool could starve the server under test of the threads it needs.
+    package static func exchange(
+        _ request: [UInt8], port: Int, shutdownWrite: Bool = false, timeout: Double = 30
+    ) async throws -> HTTPResult? {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result {
+                    try exchange(request, port: port, shutdownWrite: shutdownWrite, timeout: timeout) as HTTPResult?
+                })
+            }
+        }
+    }
+
+    /// Sends `request` to 127.0.0.1:`port` and reads the reply until the server closes the
+    /// connection (or `timeout` passes). `nil` when no status line came back.
+    package static func exchange(_ request: [UInt8], port: Int, shutdownWrite: Bool = false, timeout: Double = 30) throws -> HTTPResult? {
+        let raw = try roundTrip(request, port: port, shutdownWrite: shutdownWrite, timeout: timeout)
+        return parse(raw)
+    }
+
+    package static func roundTrip(_ request: [UInt8], port: Int, shutdownWrite: Bool, timeout: Double) throws -> [UInt8] {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EIO) }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var seconds = timeval(tv_sec: Int(timeout), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        var sent = 0
+        while sent < request.count {
+            let n = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { break }  // the server may close early on a bad request
+            sent += n
+        }
+        if shutdownWrite { shutdown(fd, Int32(SHUT_WR)) }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            response += buffer[0..<n]
+        }
+        return response
+    }
+
+    /// Parses a response: status line, headers, then a Content-Length or chunked body.
+    package static func parse(_ raw: [UInt8]) -> HTTPResult? {
+        let separator: [UInt8] = [13, 10, 13, 10]
+        guard let end = raw.firstRange(of: separator) else { return nil }
+        let head = String(decoding: raw[..<end.lowerBound], as: UTF8.self).components(separatedBy: "\r\n")
+        let statusParts = head[0].split(separator: " ")
+        guard statusParts.count >= 2, let status = Int(statusParts[1]) else { return nil }
+        var headers: [(String, String)] = []
+        for line in head.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        }
+        var body = Array(raw[end.upperBound...])
+        if headers.contains(where: { $0.0.lowercased() == "transfer-encoding" && $0.1.lowercased().contains("chunked") }) {
+            body = dechunk(body)
+        } else if let length = headers.first(where: { $0.0.lowercased() == "content-length" }).flatMap({ Int($0.1) }) {
+            body = Array(body.prefix(length))
+        }
+        return HTTPResult(status: status, headers: headers, body: body)
+    }
+
+    private static func dechunk(_ data: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        var index = 0
+        while index < data.count {
+            guard let lineEnd = data[index...].firstRange(of: [13, 10]) else { break }
+            let size = Int(String(decoding: data[index..<lineEnd.lowerBound], as: UTF8.self).split(separator: ";")[0], radix: 16) ?? 0
+            if size == 0 { break }
+            let start = lineEnd.upperBound
+            out += data[start..<min(start + size, data.count)]
+            index = start + size + 2
+        }
+        return out
+    }
+}
+
+/// A browser-like client: keeps cookies, sends a same-origin Referer on writes (as the UI
+/// does), and speaks form-encoded bodies.
+package final class HTTPSession: @unchecked Sendable {
+    package let port: Int
+    package var cookies: [String: String] = [:]
+    /// Sent as `Referer` on non-GET requests; `nil` sends none.
+    package var referer: String?
+    package var extraHeaders: [(String, String)] = []
+
+    package init(port: Int) {
+        self.port = port
+        referer = "http://127.0.0.1:\(port)/dev/index.html"
+    }
+
+    package var origin: String { "http://127.0.0.1:\(port)" }
+
+    @discardableResult
+    package func get(_ target: String, headers: [(String, String)] = []) async throws -> HTTPResult {
+        try await send("GET", target, headers: headers)
+    }
+
+    /// POSTs form fields (in order, repeats allowed).
+    @discardableResult
+    package func post(_ target: String, _ fields: [(String, String)] = [], headers: [(String, String)] = []) async throws -> HTTPResult {
+        let body = fields.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
+        return try await send(
+            "POST", target, headers: headers + [("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8")],
+            body: Array(body.utf8))
+    }
+
+    package func send(_ method: String, _ target: String, headers: [(String, String)] = [], body: [UInt8] = []) async throws -> HTTPResult {
+        var lines = ["\(method) \(target) HTTP/1.1", "Host: 127.0.0.1:\(port)", "Connection: close", "Content-Length: \(body.count)"]
+        if method != "GET", let referer { lines.append("Referer: \(referer)") }
+        if !cookies.isEmpty { lines.append("Cookie: " + cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ")) }
+        for (name, value) in extraHeaders + headers { lines.append("\(name): \(value)") }
+        let request = Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8) + body
+        guard let result = try await RawHTTP.exchange(request, port: port) else { throw POSIXError(.EPROTO) }
+        for cookie in result.headers("Set-Cookie") {
+            let pair = cookie.split(separator: ";")[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard pair.count == 2 else { continue }
+            let name = String(pair[0]).trimmingCharacters(in: .whitespaces)
+            if pair[1].isEmpty || cookie.contains("Max-Age=0") { cookies[name] = nil } else { cookies[name] = String(pair[1]) }
+        }
+        return result
+    }
+
+    /// Query-string and form encoding: everything but unreserved characters is escaped.
+    package static func encode(_ text: String) -> String {
+        let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+
+    /// `path?name=value&…`, encoded.
+    package static func target(_ path: String, _ query: [(String, String)]) -> String {
+        query.isEmpty ? path : path + "?" + query.map { "\(encode($0.0))=\(encode($0.1))" }.joined(separator: "&")
+    }
+}
