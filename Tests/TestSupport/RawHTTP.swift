@@ -33,13 +33,14 @@ package struct HTTPResult: Sendable {
 }
 
 package enum RawHTTP {
-    /// `exchange` on a Dispatch thread: socket calls block, and blocking a thread of Swift's
-    /// small cooperative pool could starve the server under test of the threads it needs.
+    /// `exchange` on a thread of its own: socket calls block, and blocking a thread of
+    /// Swift's cooperative pool or of Dispatch's (both as small as the core count) would
+    /// starve the server under test of the threads it needs.
     package static func exchange(
         _ request: [UInt8], port: Int, shutdownWrite: Bool = false, timeout: Double = 30
     ) async throws -> HTTPResult? {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
+            Thread.detachNewThread {
                 continuation.resume(with: Result {
                     try exchange(request, port: port, shutdownWrite: shutdownWrite, timeout: timeout) as HTTPResult?
                 })

@@ -76,3 +76,14 @@ package struct PasswordHasher: Sendable {
         return key.withUnsafeBytes { Array($0) }
     }
 }
+
+extension PasswordHasher {
+    /// The key derivation is slow on purpose; it runs on a Dispatch thread so that it never
+    /// holds one of the few threads of Swift's cooperative pool, which a server needs for
+    /// everything else.
+    func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result(catching: work)) }
+        }
+    }
+}

@@ -5,9 +5,11 @@ extension SQLiteMetadataStore {
     package func createUser(_ new: NewUser, password: String?) async throws -> User {
         try new.validate()
         // Hash before the transaction: the KDF is slow on purpose and must not hold the lock.
-        let hash = try password.map { password in
-            try passwordHasher.validate(password)
-            return try passwordHasher.hash(password)
+        let hasher = passwordHasher
+        var hash: PasswordHasher.Hash?
+        if let password {
+            try hasher.validate(password)
+            hash = try await hasher.offPool { try hasher.hash(password) }
         }
         let now = Self.now()
         do {
@@ -67,16 +69,18 @@ extension SQLiteMetadataStore {
                 salt: [UInt8](row["salt"] as Data), hash: [UInt8](row["hash"] as Data))
             return (try Self.user(from: row), hash)
         }
+        let hasher = passwordHasher
         guard let (user, hash) = found else {
-            passwordHasher.wasteVerification(password)
+            try await hasher.offPool { hasher.wasteVerification(password) }
             return nil
         }
-        return try passwordHasher.verify(password, against: hash) ? user : nil
+        return try await hasher.offPool { try hasher.verify(password, against: hash) } ? user : nil
     }
 
     package func setPassword(userID: String, password: String) async throws {
-        try passwordHasher.validate(password)
-        let hash = try passwordHasher.hash(password)
+        let hasher = passwordHasher
+        try hasher.validate(password)
+        let hash = try await hasher.offPool { try hasher.hash(password) }
         let now = Self.now()
         try await database.write { db in
             guard try Row.fetchOne(db, sql: "SELECT 1 FROM user WHERE id = ?", arguments: [userID]) != nil else {
