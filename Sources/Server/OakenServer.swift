@@ -92,6 +92,8 @@ package struct OakenResponder: HTTPResponder {
                 buffer = try await request.body.collect(upTo: limit)
             } catch is NIOTooManyBytesError {
                 throw HTTPFailure(.contentTooLarge, "the request body is larger than \(limit) bytes")
+            } catch {
+                throw HTTPFailure.badRequest("the request body ended before its announced length")
             }
             let bytes = Array(buffer.readableBytesView)
             if type.hasPrefix("application/x-www-form-urlencoded") || (type.isEmpty && !bytes.isEmpty && !type.hasPrefix("multipart/")) {
