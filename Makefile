@@ -5,7 +5,7 @@ DATA ?= data
 # What building and testing need, beyond Swift itself (python3 runs the corpus generator).
 APT_PACKAGES := pkg-config libsqlite3-dev libxml2-dev libpoppler-glib-dev python3
 # What the benchmarks compare against.
-BENCH_APT_PACKAGES := openssl poppler-utils sqlite3
+BENCH_APT_PACKAGES := openssl poppler-utils sqlite3 wrk
 
 .PHONY: deps bench-deps build release test serve bench clean
 

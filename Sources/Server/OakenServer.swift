@@ -112,9 +112,9 @@ package struct OakenResponder: HTTPResponder {
     /// The session cookie's user, else HTTP Basic credentials (for scripts), else anonymous.
     private func identify(_ headers: HTTPFields, address: String) async throws -> Viewer {
         if let token = OakenService.cookie(OakenService.sessionCookie, in: headers),
-            let userID = try await service.sessions.user(forToken: token)
+            let (user, principals) = try await service.sessions.account(forToken: token)
         {
-            return try await service.viewer(forUser: userID)
+            return OakenService.viewer(user, principals)
         }
         guard let authorization = headers[.authorization], authorization.lowercased().hasPrefix("basic ") else {
             return .anonymous

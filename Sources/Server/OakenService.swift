@@ -86,8 +86,11 @@ package final class OakenService: Sendable {
 
     /// The viewer behind a user id: the user and every principal they act as.
     func viewer(forUser id: String) async throws -> Viewer {
-        guard let user = try await metadata.user(id: id) else { return .anonymous }
-        let principals = try await metadata.principalIDs(ofUser: id)
-        return Viewer(user: user, principals: principals, isAdministrator: user.loginName == Site.administratorLoginName)
+        guard let (user, principals) = try await metadata.userAndPrincipals(id: id) else { return .anonymous }
+        return Self.viewer(user, principals)
+    }
+
+    static func viewer(_ user: User, _ principals: Set<String>) -> Viewer {
+        Viewer(user: user, principals: principals, isAdministrator: user.loginName == Site.administratorLoginName)
     }
 }

@@ -48,7 +48,7 @@ struct IndexCommand: AsyncParsableCommand {
 
     func run() async throws {
         let site = try await site.openSite()
-        let index = SQLiteSearchIndex(database: site.metadata.database)
+        let index = SQLiteSearchIndex(metadata: site.metadata)
         try index.prepare()
         let ownerID = try await resolveOwner(site)
         let indexer = BulkIndexer(

@@ -41,7 +41,7 @@ struct SearchCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         let site = try await site.openSite()
-        let index = SQLiteSearchIndex(database: site.metadata.database)
+        let index = SQLiteSearchIndex(metadata: site.metadata)
         try index.prepare()
         var who = Viewer.anonymous
         if let viewer {

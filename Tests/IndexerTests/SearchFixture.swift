@@ -16,7 +16,7 @@ struct SearchFixture: Sendable {
     init() async throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("oaken-search-\(UUID().uuidString)")
         site = try await Site.open(dataDirectory: root.appendingPathComponent("data"), passwordHasher: PasswordHasher(costExponent: 10))
-        index = SQLiteSearchIndex(database: site.metadata.database)
+        index = SQLiteSearchIndex(metadata: site.metadata)
         try index.prepare()
         workers = ExtractionWorkers(
             index: index, blobs: site.blobs, extractor: DocumentExtractor(pdf: PDFTextExtractor(), limits: .standard))

@@ -5,9 +5,12 @@ import Repository
 /// The full-text index and its extraction queue, in the site's SQLite database.
 package struct SQLiteSearchIndex: Sendable {
     package let database: DatabasePool
+    let readGate: ReadGate
 
-    package init(database: DatabasePool) {
-        self.database = database
+    /// The index in the site's database, sharing its read admission.
+    package init(metadata: SQLiteMetadataStore) {
+        database = metadata.database
+        readGate = metadata.readGate
     }
 
     /// Creates or upgrades the index tables; a changed format is rebuilt (see
@@ -63,7 +66,7 @@ package struct SQLiteSearchIndex: Sendable {
 
     /// Blobs waiting for extraction or being extracted.
     package func unfinishedJobCount() async throws -> Int {
-        try await database.read { db in
+        try await database.read(through: readGate) { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM extractionJob WHERE state IN ('pending', 'running')") ?? 0
         }
     }
@@ -202,7 +205,7 @@ package struct SQLiteSearchIndex: Sendable {
 
     /// How the extraction of each of these blobs ended; blobs not yet extracted are absent.
     package func extractions(of blobs: Set<BlobID>) async throws -> [BlobID: StoredExtraction] {
-        try await database.read { db in
+        try await database.read(through: readGate) { db in
             let statement = try db.cachedStatement(sql: "SELECT * FROM blobText WHERE blobId = ?")
             var found: [BlobID: StoredExtraction] = [:]
             for blob in blobs {

@@ -6,11 +6,13 @@ import GRDB
 /// so a copy of the database logs no one in. Sessions slide: each use pushes the expiry out.
 package struct SessionStore: Sendable {
     let database: DatabasePool
+    let readGate: ReadGate
     /// How long a session lives without being used.
     package let lifetime: Duration
 
     package init(metadata: SQLiteMetadataStore, lifetime: Duration = .seconds(20 * 60)) {
         database = metadata.database
+        readGate = metadata.readGate
         self.lifetime = lifetime
     }
 
@@ -38,26 +40,29 @@ package struct SessionStore: Sendable {
         return token
     }
 
-    /// The user whose live session this is, or `nil`. Pushes the expiry out, writing at most
-    /// once a minute per session so that busy pages do not turn every read into a write.
-    package func user(forToken token: String) async throws -> String? {
+    /// The user whose live session this is, with every principal they act as, or `nil`.
+    /// Pushes the expiry out, writing at most once a minute per session so that busy pages
+    /// do not turn every read into a write.
+    package func account(forToken token: String) async throws -> (User, Set<String>)? {
         guard !token.isEmpty, token.utf8.count <= 128 else { return nil }
         let hash = Self.hash(token)
         let now = SQLiteMetadataStore.now()
-        let found = try await database.read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT userId, lastSeenAt FROM session WHERE tokenHash = ? AND expiresAt > ?", arguments: [hash, now])
+        let found = try await database.read(through: readGate) { db -> (User, Set<String>, Int64)? in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT userId, lastSeenAt FROM session WHERE tokenHash = ? AND expiresAt > ?", arguments: [hash, now]),
+                let user = try SQLiteMetadataStore.fetchUser(id: row["userId"], in: db)
+            else { return nil }
+            return (user, try SQLiteMetadataStore.fetchPrincipalIDs(ofUser: user.id, in: db), row["lastSeenAt"])
         }
-        guard let found else { return nil }
-        let userID: String = found["userId"]
-        if now - (found["lastSeenAt"] as Int64) > 60_000 {
+        guard let (user, principals, lastSeen) = found else { return nil }
+        if now - lastSeen > 60_000 {
             let expires = now + lifetimeMilliseconds
             try await database.write { db in
                 try db.execute(
                     sql: "UPDATE session SET lastSeenAt = ?, expiresAt = ? WHERE tokenHash = ?", arguments: [now, expires, hash])
             }
         }
-        return userID
+        return (user, principals)
     }
 
     /// Ends the session.

@@ -35,9 +35,8 @@ extension OakenService {
 
     private func meFeed(for viewer: Viewer) async throws -> Reply {
         guard let user = viewer.user else { throw HTTPFailure.notFound() }
-        let counts = try await metadata.accountCounts(ofUser: user.id, principals: viewer.principals)
         let groupIDs = viewer.principals.subtracting([user.id])
-        let groups = try await metadata.groups(ids: groupIDs)
+        let (counts, groups) = try await metadata.accountSummary(ofUser: user.id, principals: viewer.principals)
         var properties = user.properties.filter { !$0.key.hasPrefix("rep:") }
         properties["firstName"] = .string(user.firstName)
         properties["lastName"] = .string(user.lastName)

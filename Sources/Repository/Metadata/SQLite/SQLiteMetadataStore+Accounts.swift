@@ -4,7 +4,18 @@ import GRDB
 extension SQLiteMetadataStore {
     package func accountCounts(ofUser userID: String, principals: Set<String>) async throws -> AccountCounts {
         let json = String(decoding: try JSONEncoder().encode(principals.sorted()), as: UTF8.self)
-        return try await database.read { db in
+        return try await database.read(through: readGate) { db in try Self.fetchCounts(ofUser: userID, principals: json, in: db) }
+    }
+
+    /// The user's counts and the groups among their principals, in one read.
+    package func accountSummary(ofUser userID: String, principals: Set<String>) async throws -> (AccountCounts, [GroupSummary]) {
+        let json = String(decoding: try JSONEncoder().encode(principals.sorted()), as: UTF8.self)
+        return try await database.read(through: readGate) { db in
+            (try Self.fetchCounts(ofUser: userID, principals: json, in: db), try Self.fetchGroups(ids: json, in: db))
+        }
+    }
+
+    private static func fetchCounts(ofUser userID: String, principals json: String, in db: Database) throws -> AccountCounts {
             var counts = AccountCounts()
             counts.contentCount = try Int.fetchOne(
                 db, sql: "SELECT count(DISTINCT itemId) FROM contentGrant WHERE principalId = ?", arguments: [userID]) ?? 0
@@ -31,13 +42,15 @@ extension SQLiteMetadataStore {
                 sql: "SELECT count(*) FROM message WHERE ownerId = ? AND messageBox = 'inbox' AND isRead = 0 AND type = 'internal'",
                 arguments: [userID]) ?? 0
             return counts
-        }
     }
 
     /// The groups among `ids`, role pseudo-groups included.
     package func groups(ids: Set<String>) async throws -> [GroupSummary] {
         let json = String(decoding: try JSONEncoder().encode(ids.sorted()), as: UTF8.self)
-        return try await database.read { db in
+        return try await database.read(through: readGate) { db in try Self.fetchGroups(ids: json, in: db) }
+    }
+
+    private static func fetchGroups(ids json: String, in db: Database) throws -> [GroupSummary] {
             try Row.fetchAll(
                 db,
                 sql: """
@@ -56,6 +69,5 @@ extension SQLiteMetadataStore {
                     properties: try JSONValue.parse(row["properties"], field: "properties").objectValue ?? [:],
                     membersCount: row["membersCount"], contentCount: row["contentCount"])
             }
-        }
     }
 }

@@ -2,7 +2,7 @@ import GRDB
 
 extension SQLiteMetadataStore {
     package func recordedBlobs() async throws -> [BlobID: RecordedBlob] {
-        try await database.read { db in
+        try await database.read(through: readGate) { db in
             var blobs: [BlobID: RecordedBlob] = [:]
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT b.id, b.length, (SELECT count(*) FROM contentVersion v WHERE v.blobId = b.id) AS refs
@@ -42,13 +42,13 @@ extension SQLiteMetadataStore {
     }
 
     package func isRecorded(_ blob: BlobID) async throws -> Bool {
-        try await database.read { db in
+        try await database.read(through: readGate) { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM blob WHERE id = ?"), arguments: [blob.description]) != nil
         }
     }
 
     package func databaseProblems() async throws -> [String] {
-        try await database.read { db in
+        try await database.read(through: readGate) { db in
             var problems = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
             for row in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") {
                 let table: String = row[0]
@@ -61,7 +61,7 @@ extension SQLiteMetadataStore {
     }
 
     package func statistics() async throws -> RepositoryStatistics {
-        try await database.read { db in
+        try await database.read(through: readGate) { db in
             func count(_ sql: String) throws -> Int { try Int.fetchOne(db, sql: sql) ?? 0 }
             func sum(_ sql: String) throws -> Int64 { try Int64.fetchOne(db, sql: sql) ?? 0 }
             return RepositoryStatistics(

@@ -110,7 +110,7 @@ extension SQLiteMetadataStore {
     }
 
     package func importedItems(for files: [ImportedFile]) async throws -> [String: ImportedItemState] {
-        try await database.read { db in
+        try await database.read(through: readGate) { db in
             var states: [String: ImportedItemState] = [:]
             let statement = try db.cachedStatement(sql: """
                 SELECT f.itemId, f.size, f.modifiedAt, v.blobId FROM importedFile f
@@ -145,7 +145,7 @@ extension SQLiteMetadataStore {
     }
 
     package func item(id: String) async throws -> ContentItem? {
-        try await database.read { db in
+        try await database.read(through: readGate) { db in
             guard let row = try Row.fetchOne(
                 db,
                 sql: """

@@ -3,13 +3,13 @@ import GRDB
 
 extension SQLiteMetadataStore: NodeStore {
     package func node(at path: String) async throws -> Node? {
-        try await database.read { db in
+        try await database.read(through: readGate) { db in
             try Row.fetchOne(db, sql: "SELECT * FROM node WHERE path = ?", arguments: [path]).map(Self.node(from:))
         }
     }
 
     package func tree(at path: String, depth: Int?) async throws -> NodeTree? {
-        try await database.read { db in
+        try await database.read(through: readGate) { db in
             guard let root = try Row.fetchOne(db, sql: "SELECT * FROM node WHERE path = ?", arguments: [path]) else {
                 return nil
             }
@@ -71,7 +71,7 @@ extension SQLiteMetadataStore: NodeStore {
     package func accessEntries(onLineageOf path: String) async throws -> [NodeAccessEntry] {
         let lineage = NodePath.lineage(of: path)
         let json = String(decoding: try JSONEncoder().encode(lineage), as: UTF8.self)
-        return try await database.read { db in
+        return try await database.read(through: readGate) { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM nodeAccess WHERE path IN (SELECT value FROM json_each(?))", arguments: [json]
             ).map { row in

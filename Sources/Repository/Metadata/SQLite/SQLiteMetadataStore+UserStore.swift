@@ -50,19 +50,29 @@ extension SQLiteMetadataStore {
     }
 
     package func user(id: String) async throws -> User? {
-        try await database.read { db in
-            try Row.fetchOne(db, sql: Self.userQuery + " WHERE u.id = ?", arguments: [id]).map { try Self.user(from: $0) }
+        try await database.read(through: readGate) { db in try Self.fetchUser(id: id, in: db) }
+    }
+
+    /// The user and every principal they act as, in one read.
+    package func userAndPrincipals(id: String) async throws -> (User, Set<String>)? {
+        try await database.read(through: readGate) { db in
+            guard let user = try Self.fetchUser(id: id, in: db) else { return nil }
+            return (user, try Self.fetchPrincipalIDs(ofUser: id, in: db))
         }
     }
 
+    static func fetchUser(id: String, in db: Database) throws -> User? {
+        try Row.fetchOne(db, sql: Self.userQuery + " WHERE u.id = ?", arguments: [id]).map { try Self.user(from: $0) }
+    }
+
     package func user(loginName: String) async throws -> User? {
-        try await database.read { db in
+        try await database.read(through: readGate) { db in
             try Row.fetchOne(db, sql: Self.userQuery + " WHERE u.loginName = ?", arguments: [loginName]).map { try Self.user(from: $0) }
         }
     }
 
     package func authenticate(loginName: String, password: String) async throws -> User? {
-        let found: (User, PasswordHasher.Hash)? = try await database.read { db in
+        let found: (User, PasswordHasher.Hash)? = try await database.read(through: readGate) { db in
             guard let row = try Row.fetchOne(db, sql: Self.credentialQuery, arguments: [loginName]) else { return nil }
             let hash = PasswordHasher.Hash(
                 algorithm: row["algorithm"], parameters: row["parameters"],
@@ -119,7 +129,7 @@ extension SQLiteMetadataStore {
     }
 
     package func principalKind(of id: String) async throws -> PrincipalKind? {
-        try await database.read { db in
+        try await database.read(through: readGate) { db in
             try String.fetchOne(db, sql: "SELECT kind FROM principal WHERE id = ?", arguments: [id]).flatMap(PrincipalKind.init(rawValue:))
         }
     }

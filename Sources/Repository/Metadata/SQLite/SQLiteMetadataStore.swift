@@ -8,6 +8,8 @@ import GRDB
 package struct SQLiteMetadataStore: Sendable {
     package let database: DatabasePool
     package let passwordHasher: PasswordHasher
+    /// Every read goes through here (see `ReadGate`).
+    package let readGate: ReadGate
 
     /// Opens (creating if needed) the database file. Call `migrate()` before use.
     package init(path: String, passwordHasher: PasswordHasher = .standard) throws {
@@ -21,6 +23,7 @@ package struct SQLiteMetadataStore: Sendable {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA cache_size = -32768")
         }
+        readGate = ReadGate(permits: configuration.maximumReaderCount)
         do {
             database = try DatabasePool(path: path, configuration: configuration)
         } catch {
@@ -36,7 +39,7 @@ package struct SQLiteMetadataStore: Sendable {
 
     /// The names of the migrations applied so far, in order.
     package func appliedMigrations() async throws -> [String] {
-        try await database.read { db in
+        try await database.read(through: readGate) { db in
             try SQLiteSchema.migrator.appliedIdentifiers(db).sorted()
         }
     }

@@ -1,0 +1,119 @@
+"""Server throughput: `GET /system/me` with a session, and `/system/batch` with five inner
+GETs, under wrk on loopback, against a bare one-route Hummingbird server (`oaken
+bare-route`, built with the same flags) measured in the same run. Prints requests/s and p99
+latency (medians of BENCH_SERVER_RUNS rounds, default 3) and the ratios.
+
+BENCH_SERVER_SECONDS (default 10) sets each wrk run's length, BENCH_SERVER_CONNECTIONS
+(default 32) its connections.
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+from benchlib import OAKEN, median, row, section
+
+RUNS = int(os.environ.get("BENCH_SERVER_RUNS", "3"))
+SECONDS = int(os.environ.get("BENCH_SERVER_SECONDS", "10"))
+CONNECTIONS = int(os.environ.get("BENCH_SERVER_CONNECTIONS", "32"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(port, path):
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"nothing answered on port {port}")
+
+
+def post(port, path, fields, cookie=None):
+    data = urllib.parse.urlencode(fields).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method="POST")
+    request.add_header("Referer", f"http://127.0.0.1:{port}/")
+    if cookie:
+        request.add_header("Cookie", cookie)
+    with urllib.request.urlopen(request) as reply:
+        return reply.headers.get("Set-Cookie")
+
+
+def wrk(url, cookie=None):
+    argv = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", url]
+    if cookie:
+        argv[1:1] = ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([0-9.]+)(us|ms|s)\b", out)
+    scale = {"us": 1e-3, "ms": 1.0, "s": 1e3}[p99.group(2)]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise SystemExit(f"{url}: {errors.group(1)} error responses")
+    return rate, float(p99.group(1)) * scale
+
+
+def main():
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: make bench-deps installs it")
+    work = tempfile.mkdtemp(prefix="oaken-bench-server-")
+    processes = []
+    try:
+        oaken_port, bare_port = free_port(), free_port()
+        env = dict(os.environ, OAKEN_ADMIN_PASSWORD="bench admin password")
+        processes.append(subprocess.Popen(
+            [OAKEN, "serve", "--data", os.path.join(work, "data"), "--port", str(oaken_port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
+        processes.append(subprocess.Popen(
+            [OAKEN, "bare-route", "--port", str(bare_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_for(oaken_port, "/system/me")
+        wait_for(bare_port, "/system/me")
+        post(oaken_port, "/system/userManager/user.create.html",
+             {":name": "bench", "pwd": "bench password", "pwdConfirm": "bench password", "firstName": "Bench", "lastName": "User"})
+        cookie = post(oaken_port, "/system/sling/formlogin", {"sakaiauth:un": "bench", "sakaiauth:pw": "bench password"}).split(";")[0]
+        with urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{oaken_port}/system/me", headers={"Cookie": cookie})) as reply:
+            me = json.load(reply)
+        userid = me["user"]["userid"]
+        home = f"/~{userid}"
+        post(oaken_port, f"{home}/public/pubspace", {":operation": "import", ":contentType": "json",
+             ":content": json.dumps({"structure0": "{}", "page": {"title": "Bench"}})}, cookie)
+        inner = [{"url": url, "method": "GET"} for url in [
+            "/system/me", f"{home}/public/authprofile.profile.json", f"{home}/public/pubspace.infinity.json",
+            f"{home}/public/pubspace/page.json", f"{home}/message.count.json"]]
+        batch = "/system/batch?" + urllib.parse.urlencode({"requests": json.dumps(inner)})
+
+        results = {"bare": [], "me": [], "batch": []}
+        for _ in range(RUNS):
+            results["bare"].append(wrk(f"http://127.0.0.1:{bare_port}/system/me"))
+            results["me"].append(wrk(f"http://127.0.0.1:{oaken_port}/system/me", cookie))
+            results["batch"].append(wrk(f"http://127.0.0.1:{oaken_port}{batch}", cookie))
+        rate = {k: median([r for r, _ in v]) for k, v in results.items()}
+        p99 = {k: median([p for _, p in v]) for k, v in results.items()}
+        section(f"server: wrk -t2 -c{CONNECTIONS} -d{SECONDS}s on loopback, median of {RUNS}")
+        row("bare Hummingbird route", f"{rate['bare']:9.0f} req/s  p99 {p99['bare']:6.2f} ms")
+        row("GET /system/me with a session", f"{rate['me']:9.0f} req/s  p99 {p99['me']:6.2f} ms")
+        row("GET /system/batch, five inner GETs", f"{rate['batch']:9.0f} req/s  p99 {p99['batch']:6.2f} ms")
+        row("ratio /system/me / bare (target >= 0.5)", f"{rate['me'] / rate['bare']:8.2f}x")
+        row("ratio batch / bare", f"{rate['batch'] / rate['bare']:8.2f}x")
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
