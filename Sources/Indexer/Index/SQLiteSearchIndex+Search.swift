@@ -18,7 +18,7 @@ extension SQLiteSearchIndex {
         case .empty:
             return SearchResults(total: 0, hits: [])
         case .all:
-            return try await database.read(through: readGate) { db in
+            return try await database.longRead(through: readGate) { db in
                 let rows = try Row.fetchAll(
                     db,
                     sql: """
@@ -36,7 +36,7 @@ extension SQLiteSearchIndex {
                     total: total, hits: rows.map { SearchHit(itemID: $0["id"], score: 0, snippet: nil, pages: []) })
             }
         case .match(let expression, let exclusion):
-            return try await database.read(through: readGate) { db in
+            return try await database.longRead(through: readGate) { db in
                 let sql = Self.matchQuery(excluding: exclusion != nil)
                 var arguments: StatementArguments = [expression, expression]
                 if let exclusion { arguments += [exclusion, exclusion] }

@@ -66,7 +66,7 @@ package struct SQLiteSearchIndex: Sendable {
 
     /// Blobs waiting for extraction or being extracted.
     package func unfinishedJobCount() async throws -> Int {
-        try await database.read(through: readGate) { db in
+        try await database.longRead(through: readGate) { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM extractionJob WHERE state IN ('pending', 'running')") ?? 0
         }
     }
@@ -205,7 +205,7 @@ package struct SQLiteSearchIndex: Sendable {
 
     /// How the extraction of each of these blobs ended; blobs not yet extracted are absent.
     package func extractions(of blobs: Set<BlobID>) async throws -> [BlobID: StoredExtraction] {
-        try await database.read(through: readGate) { db in
+        try await database.longRead(through: readGate) { db in
             let statement = try db.cachedStatement(sql: "SELECT * FROM blobText WHERE blobId = ?")
             var found: [BlobID: StoredExtraction] = [:]
             for blob in blobs {

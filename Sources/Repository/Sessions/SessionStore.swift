@@ -49,7 +49,7 @@ package struct SessionStore: Sendable {
         let now = SQLiteMetadataStore.now()
         let found = try await database.read(through: readGate) { db -> (User, Set<String>, Int64)? in
             guard let row = try Row.fetchOne(
-                db, sql: "SELECT userId, lastSeenAt FROM session WHERE tokenHash = ? AND expiresAt > ?", arguments: [hash, now]),
+                db.cachedStatement(sql: "SELECT userId, lastSeenAt FROM session WHERE tokenHash = ? AND expiresAt > ?"), arguments: [hash, now]),
                 let user = try SQLiteMetadataStore.fetchUser(id: row["userId"], in: db)
             else { return nil }
             return (user, try SQLiteMetadataStore.fetchPrincipalIDs(ofUser: user.id, in: db), row["lastSeenAt"])

@@ -47,8 +47,24 @@ package final class ReadGate: Sendable {
 }
 
 extension DatabasePool {
-    /// `read`, admitted by `gate`.
+    /// A short read (point lookups, small trees), admitted by `gate`, run on the calling
+    /// thread. Handing each lookup to a reader's queue and back costs more than the lookup
+    /// itself (several thread switches per request), and once admitted the read never waits
+    /// for a connection.
     package func read<T: Sendable>(through gate: ReadGate, _ body: @Sendable (Database) throws -> T) async throws -> T {
+        await gate.enter()
+        defer { gate.leave() }
+        return try readHere(body)
+    }
+
+    /// The synchronous `read` (a synchronous context picks that overload).
+    private func readHere<T>(_ body: (Database) throws -> T) throws -> T {
+        try read(body)
+    }
+
+    /// A read that may take long (a full-text search), admitted by `gate`, run on a reader's
+    /// own queue so that it holds none of Swift's few cooperative threads meanwhile.
+    package func longRead<T: Sendable>(through gate: ReadGate, _ body: @Sendable (Database) throws -> T) async throws -> T {
         await gate.enter()
         defer { gate.leave() }
         return try await read(body)

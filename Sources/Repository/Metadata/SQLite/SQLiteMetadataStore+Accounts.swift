@@ -18,9 +18,9 @@ extension SQLiteMetadataStore {
     private static func fetchCounts(ofUser userID: String, principals json: String, in db: Database) throws -> AccountCounts {
             var counts = AccountCounts()
             counts.contentCount = try Int.fetchOne(
-                db, sql: "SELECT count(DISTINCT itemId) FROM contentGrant WHERE principalId = ?", arguments: [userID]) ?? 0
+                db.cachedStatement(sql: "SELECT count(DISTINCT itemId) FROM contentGrant WHERE principalId = ?"), arguments: [userID]) ?? 0
             let contacts = try Row.fetchAll(
-                db, sql: "SELECT state, count(*) AS n FROM contact WHERE ownerId = ? GROUP BY state", arguments: [userID])
+                db.cachedStatement(sql: "SELECT state, count(*) AS n FROM contact WHERE ownerId = ? GROUP BY state"), arguments: [userID])
             for row in contacts {
                 let n: Int = row["n"]
                 switch row["state"] as String {
@@ -31,15 +31,13 @@ extension SQLiteMetadataStore {
                 }
             }
             counts.membershipsCount = try Int.fetchOne(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     SELECT count(*) FROM userGroup
                     WHERE parentId IS NULL AND id IN (SELECT value FROM json_each(?)) AND id NOT LIKE 'g-contacts-%'
-                    """,
+                    """),
                 arguments: [json]) ?? 0
             counts.unreadMessages = try Int.fetchOne(
-                db,
-                sql: "SELECT count(*) FROM message WHERE ownerId = ? AND messageBox = 'inbox' AND isRead = 0 AND type = 'internal'",
+                db.cachedStatement(sql: "SELECT count(*) FROM message WHERE ownerId = ? AND messageBox = 'inbox' AND isRead = 0 AND type = 'internal'"),
                 arguments: [userID]) ?? 0
             return counts
     }
@@ -52,14 +50,13 @@ extension SQLiteMetadataStore {
 
     private static func fetchGroups(ids json: String, in db: Database) throws -> [GroupSummary] {
             try Row.fetchAll(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     SELECT g.*, p.createdAt, p.createdBy, p.lastModifiedAt, p.properties,
                         (SELECT count(*) FROM groupMembership m WHERE m.groupId = g.id) AS membersCount,
                         (SELECT count(DISTINCT itemId) FROM contentGrant c WHERE c.principalId = g.id) AS contentCount
                     FROM userGroup g JOIN principal p ON p.id = g.id
                     WHERE g.id IN (SELECT value FROM json_each(?)) ORDER BY g.id
-                    """,
+                    """),
                 arguments: [json]
             ).map { row in
                 GroupSummary(

@@ -4,13 +4,13 @@ import GRDB
 extension SQLiteMetadataStore: NodeStore {
     package func node(at path: String) async throws -> Node? {
         try await database.read(through: readGate) { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM node WHERE path = ?", arguments: [path]).map(Self.node(from:))
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM node WHERE path = ?"), arguments: [path]).map(Self.node(from:))
         }
     }
 
     package func tree(at path: String, depth: Int?) async throws -> NodeTree? {
         try await database.read(through: readGate) { db in
-            guard let root = try Row.fetchOne(db, sql: "SELECT * FROM node WHERE path = ?", arguments: [path]) else {
+            guard let root = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM node WHERE path = ?"), arguments: [path]) else {
                 return nil
             }
             var tree = NodeTree(node: try Self.node(from: root), children: [:])
@@ -19,7 +19,7 @@ extension SQLiteMetadataStore: NodeStore {
             let prefix = path == "/" ? "/" : path + "/"
             let upper = path == "/" ? "0" : path + "0"
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT * FROM node WHERE path >= ? AND path < ? ORDER BY path", arguments: [prefix, upper])
+                db.cachedStatement(sql: "SELECT * FROM node WHERE path >= ? AND path < ? ORDER BY path"), arguments: [prefix, upper])
             while let row = try rows.next() {
                 let node = try Self.node(from: row)
                 let relative = node.path.dropFirst(prefix.count).split(separator: "/").map(String.init)
@@ -73,7 +73,7 @@ extension SQLiteMetadataStore: NodeStore {
         let json = String(decoding: try JSONEncoder().encode(lineage), as: UTF8.self)
         return try await database.read(through: readGate) { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM nodeAccess WHERE path IN (SELECT value FROM json_each(?))", arguments: [json]
+                db.cachedStatement(sql: "SELECT * FROM nodeAccess WHERE path IN (SELECT value FROM json_each(?))"), arguments: [json]
             ).map { row in
                 NodeAccessEntry(
                     path: row["path"], principalID: row["principalId"],
@@ -115,7 +115,7 @@ extension SQLiteMetadataStore: NodeStore {
     }
 
     private static func properties(at path: String, in db: Database) throws -> [String: JSONValue] {
-        guard let text = try String.fetchOne(db, sql: "SELECT properties FROM node WHERE path = ?", arguments: [path]) else {
+        guard let text = try String.fetchOne(db.cachedStatement(sql: "SELECT properties FROM node WHERE path = ?"), arguments: [path]) else {
             return [:]
         }
         return try JSONValue.parse(text, field: "properties").objectValue ?? [:]

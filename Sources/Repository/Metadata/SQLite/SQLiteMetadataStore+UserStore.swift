@@ -21,11 +21,11 @@ extension SQLiteMetadataStore {
 
     private func insertUser(_ new: NewUser, hash: PasswordHasher.Hash?, at now: Int64) async throws -> User {
         try await database.write { db in
-            if try Row.fetchOne(db, sql: "SELECT 1 FROM user WHERE loginName = ?", arguments: [new.loginName]) != nil {
+            if try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM user WHERE loginName = ?"), arguments: [new.loginName]) != nil {
                 throw RepositoryError.conflict("the login name '\(new.loginName)' is taken")
             }
             var id = new.id ?? Identifiers.userID()
-            while try Row.fetchOne(db, sql: "SELECT 1 FROM principal WHERE id = ?", arguments: [id]) != nil {
+            while try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM principal WHERE id = ?"), arguments: [id]) != nil {
                 guard new.id == nil else { throw RepositoryError.conflict("the id '\(id)' is taken") }
                 id = Identifiers.userID()
             }
@@ -62,18 +62,18 @@ extension SQLiteMetadataStore {
     }
 
     static func fetchUser(id: String, in db: Database) throws -> User? {
-        try Row.fetchOne(db, sql: Self.userQuery + " WHERE u.id = ?", arguments: [id]).map { try Self.user(from: $0) }
+        try Row.fetchOne(db.cachedStatement(sql: Self.userQuery + " WHERE u.id = ?"), arguments: [id]).map { try Self.user(from: $0) }
     }
 
     package func user(loginName: String) async throws -> User? {
         try await database.read(through: readGate) { db in
-            try Row.fetchOne(db, sql: Self.userQuery + " WHERE u.loginName = ?", arguments: [loginName]).map { try Self.user(from: $0) }
+            try Row.fetchOne(db.cachedStatement(sql: Self.userQuery + " WHERE u.loginName = ?"), arguments: [loginName]).map { try Self.user(from: $0) }
         }
     }
 
     package func authenticate(loginName: String, password: String) async throws -> User? {
         let found: (User, PasswordHasher.Hash)? = try await database.read(through: readGate) { db in
-            guard let row = try Row.fetchOne(db, sql: Self.credentialQuery, arguments: [loginName]) else { return nil }
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: Self.credentialQuery), arguments: [loginName]) else { return nil }
             let hash = PasswordHasher.Hash(
                 algorithm: row["algorithm"], parameters: row["parameters"],
                 salt: [UInt8](row["salt"] as Data), hash: [UInt8](row["hash"] as Data))
@@ -93,7 +93,7 @@ extension SQLiteMetadataStore {
         let hash = try await hasher.offPool { try hasher.hash(password) }
         let now = Self.now()
         try await database.write { db in
-            guard try Row.fetchOne(db, sql: "SELECT 1 FROM user WHERE id = ?", arguments: [userID]) != nil else {
+            guard try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM user WHERE id = ?"), arguments: [userID]) != nil else {
                 throw RepositoryError.notFound(kind: "user", id: userID)
             }
             try Self.storeCredential(hash, userID: userID, at: now, in: db)
@@ -106,7 +106,7 @@ extension SQLiteMetadataStore {
         }
         let now = Self.now()
         return try await database.write { db in
-            guard let row = try Row.fetchOne(db, sql: Self.userQuery + " WHERE u.id = ?", arguments: [id]) else {
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: Self.userQuery + " WHERE u.id = ?"), arguments: [id]) else {
                 throw RepositoryError.notFound(kind: "user", id: id)
             }
             var user = try Self.user(from: row)
@@ -130,7 +130,7 @@ extension SQLiteMetadataStore {
 
     package func principalKind(of id: String) async throws -> PrincipalKind? {
         try await database.read(through: readGate) { db in
-            try String.fetchOne(db, sql: "SELECT kind FROM principal WHERE id = ?", arguments: [id]).flatMap(PrincipalKind.init(rawValue:))
+            try String.fetchOne(db.cachedStatement(sql: "SELECT kind FROM principal WHERE id = ?"), arguments: [id]).flatMap(PrincipalKind.init(rawValue:))
         }
     }
 
