@@ -59,8 +59,9 @@ package struct OakenResponder: HTTPResponder {
         headers[.init("Referrer-Policy")!] = "same-origin"
         if headers[.cacheControl] == nil { headers[.cacheControl] = "no-store" }
         let elapsed = started.duration(to: clock.now)
+        let tenths = (elapsed.components.seconds * 10_000) + elapsed.components.attoseconds / 100_000_000_000_000
         service.logger.info(
-            "\(request.method.rawValue) \(call?.path ?? "-") \(reply.status.code) \(elapsed.formatted(.units(allowed: [.milliseconds], fractionalPart: .show(length: 1))))",
+            "\(request.method.rawValue) \(call?.path ?? "-") \(reply.status.code) \(tenths / 10).\(tenths % 10) ms",
             metadata: ["request": .string(requestID), "user": .string(call?.viewer.userID ?? "-")])
         let body = request.method == .head ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: reply.body))
         if request.method == .head { headers[.contentLength] = String(reply.body.count) }

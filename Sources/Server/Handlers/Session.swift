@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Repository
+import Synchronization
 
 extension OakenService {
     static let sessionCookie = "sakai-trusted-authn"
@@ -133,13 +134,33 @@ extension OakenService {
         return nil
     }
 
-    /// The locale block of `/system/me`, from a `ll_CC` code and a time zone name.
+    /// The locale block of `/system/me`, from a `ll_CC` code and a time zone name. Display
+    /// names come from ICU, which is slow to ask, so they are looked up once per locale; the
+    /// time zone's offset is computed each time (it changes with daylight saving).
     static func localeInfo(_ code: String?, timezone: String?) -> JSONValue {
-        let parts = (code ?? "en_US").split(separator: "_").map(String.init)
+        let code = code ?? "en_US"
+        var info: [String: JSONValue]
+        if let cached = localeCache.withLock({ $0[code] }) {
+            info = cached
+        } else {
+            info = makeLocaleInfo(code)
+            localeCache.withLock { cache in
+                if cache.count > 1000 { cache.removeAll() }
+                cache[code] = info
+            }
+        }
+        let zone = TimeZone(identifier: timezone ?? "Etc/UTC") ?? TimeZone(identifier: "UTC")!
+        info["timezone"] = ["name": .string(zone.identifier), "GMT": .double(Double(zone.secondsFromGMT()) / 3600)]
+        return .object(info)
+    }
+
+    private static let localeCache = Mutex<[String: [String: JSONValue]]>([:])
+
+    private static func makeLocaleInfo(_ code: String) -> [String: JSONValue] {
+        let parts = code.split(separator: "_").map(String.init)
         let language = parts.first ?? "en"
         let country = parts.count > 1 ? parts[1] : ""
         let english = Locale(identifier: "en_US")
-        let zone = TimeZone(identifier: timezone ?? "Etc/UTC") ?? TimeZone(identifier: "UTC")!
         let displayLanguage = english.localizedString(forLanguageCode: language) ?? language
         let displayCountry = english.localizedString(forRegionCode: country) ?? country
         return [
@@ -147,7 +168,6 @@ extension OakenService {
             "displayLanguage": .string(displayLanguage), "displayCountry": .string(displayCountry), "displayVariant": "",
             "displayName": .string(country.isEmpty ? displayLanguage : "\(displayLanguage) (\(displayCountry))"),
             "ISO3Language": .string(iso3Languages[language] ?? ""), "ISO3Country": .string(iso3Countries[country] ?? ""),
-            "timezone": ["name": .string(zone.identifier), "GMT": .double(Double(zone.secondsFromGMT()) / 3600)],
         ]
     }
 
