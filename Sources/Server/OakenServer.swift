@@ -125,16 +125,9 @@ package struct OakenResponder: HTTPResponder {
         else { throw HTTPFailure.badRequest("the Authorization header is not valid Basic credentials") }
         let name = String(text[..<colon])
         let password = String(text[text.index(after: colon)...])
-        if let delay = service.loginFailures.delay(for: name.lowercased()) ?? service.addressFailures.delay(for: address) {
-            let seconds = max(1, delay.components.seconds)
-            throw HTTPFailure(.tooManyRequests, "Too many failed logins; try again in \(seconds) s", headers: [("Retry-After", String(seconds))])
-        }
-        guard let user = try await service.metadata.authenticate(loginName: name, password: password) else {
-            service.loginFailures.recordFailure(for: name.lowercased())
-            service.addressFailures.recordFailure(for: address)
+        guard let user = try await service.authenticate(name, password, address: address) else {
             throw HTTPFailure(.unauthorized, "The user name or password is wrong", headers: [("WWW-Authenticate", "Basic realm=\"Oaken\"")])
         }
-        service.loginFailures.recordSuccess(for: name.lowercased())
         return try await service.viewer(forUser: user.id)
     }
 }

@@ -48,12 +48,7 @@ package struct SearchHit: Sendable, Equatable {
                 switch character {
                 case Self.highlightStart: html += "<b>"
                 case Self.highlightEnd: html += "</b>"
-                case "<": html += "&lt;"
-                case ">": html += "&gt;"
-                case "&": html += "&amp;"
-                case "\"": html += "&quot;"
-                case "'": html += "&#39;"
-                default: html.append(character)
+                default: html += HTML.entity(for: character) ?? String(character)
                 }
             }
             return html
@@ -81,4 +76,28 @@ package struct StoredExtraction: Sendable, Equatable {
     package var truncated: Bool
     package var title: String?
     package var detail: String?
+}
+
+/// Escaping text for HTML.
+package enum HTML {
+    /// The entity for a character HTML gives a meaning to, else `nil`.
+    package static func entity(for character: Character) -> String? {
+        switch character {
+        case "<": "&lt;"
+        case ">": "&gt;"
+        case "&": "&amp;"
+        case "\"": "&quot;"
+        case "'": "&#39;"
+        default: nil
+        }
+    }
+
+    /// `text` with every such character replaced by its entity.
+    package static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            if let entity = entity(for: character) { out += entity } else { out.append(character) }
+        }
+        return out
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import Indexer
 import Repository
 
 /// Who is asking: anonymous, or a user with the principals they act as.
@@ -86,21 +87,6 @@ package struct Reply: Sendable {
     }
 
     static func htmlPage(title: String, message: String) -> String {
-        "<!DOCTYPE html><html><head><title>\(escapeHTML(title))</title></head><body><h1>\(escapeHTML(title))</h1><p>\(escapeHTML(message))</p></body></html>\n"
+        "<!DOCTYPE html><html><head><title>\(HTML.escape(title))</title></head><body><h1>\(HTML.escape(title))</h1><p>\(HTML.escape(message))</p></body></html>\n"
     }
-}
-
-func escapeHTML(_ text: String) -> String {
-    var out = ""
-    for character in text {
-        switch character {
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "&": out += "&amp;"
-        case "\"": out += "&quot;"
-        case "'": out += "&#39;"
-        default: out.append(character)
-        }
-    }
-    return out
 }

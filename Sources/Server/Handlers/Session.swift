@@ -86,6 +86,20 @@ extension OakenService {
         guard let name = call.parameters["sakaiauth:un"], let password = call.parameters["sakaiauth:pw"], !name.isEmpty else {
             throw HTTPFailure.badRequest("sakaiauth:un and sakaiauth:pw are required")
         }
+        guard let user = try await authenticate(name, password, address: address) else {
+            throw HTTPFailure(.unauthorized, "The user name or password is wrong")
+        }
+        let token = try await sessions.create(userID: user.id)
+        let cookie = "\(Self.sessionCookie)=\(token); Path=/; HttpOnly; SameSite=Lax"
+        if let target = call.parameters["url"], Self.isLocalRedirect(target) {
+            return Reply(status: .found, headers: [("Set-Cookie", cookie), ("Location", target)])
+        }
+        return Reply(status: .ok, headers: [("Set-Cookie", cookie), ("Content-Type", "text/plain; charset=utf-8")])
+    }
+
+    /// Checks a password, throttled: past a few failures for the account (or many from the
+    /// address), attempts wait, with 429 and `Retry-After`, whatever the password.
+    func authenticate(_ name: String, _ password: String, address: String) async throws -> User? {
         let accountKey = name.lowercased()
         if let delay = loginFailures.delay(for: accountKey) ?? addressFailures.delay(for: address) {
             let seconds = max(1, delay.components.seconds)
@@ -94,15 +108,10 @@ extension OakenService {
         guard let user = try await metadata.authenticate(loginName: name, password: password) else {
             loginFailures.recordFailure(for: accountKey)
             addressFailures.recordFailure(for: address)
-            throw HTTPFailure(.unauthorized, "The user name or password is wrong")
+            return nil
         }
         loginFailures.recordSuccess(for: accountKey)
-        let token = try await sessions.create(userID: user.id)
-        let cookie = "\(Self.sessionCookie)=\(token); Path=/; HttpOnly; SameSite=Lax"
-        if let target = call.parameters["url"], Self.isLocalRedirect(target) {
-            return Reply(status: .found, headers: [("Set-Cookie", cookie), ("Location", target)])
-        }
-        return Reply(status: .ok, headers: [("Set-Cookie", cookie), ("Content-Type", "text/plain; charset=utf-8")])
+        return user
     }
 
     /// `GET /system/sling/logout?resource=/index`: ends the session and redirects.
