@@ -112,10 +112,14 @@ package struct OakenResponder: HTTPResponder {
 
     /// The session cookie's user, else HTTP Basic credentials (for scripts), else anonymous.
     private func identify(_ headers: HTTPFields, address: String) async throws -> Viewer {
-        if let token = OakenService.cookie(OakenService.sessionCookie, in: headers),
-            let (user, principals) = try await service.sessions.account(forToken: token)
-        {
-            return OakenService.viewer(user, principals)
+        if let token = OakenService.cookie(OakenService.sessionCookie, in: headers) {
+            if let viewer = service.accounts.viewer(forToken: token) { return viewer }
+            let generation = service.accounts.generation
+            if let (user, principals) = try await service.sessions.account(forToken: token) {
+                let viewer = OakenService.viewer(user, principals)
+                service.accounts.remember(viewer, forToken: token, readAt: generation)
+                return viewer
+            }
         }
         guard let authorization = headers[.authorization], authorization.lowercased().hasPrefix("basic ") else {
             return .anonymous

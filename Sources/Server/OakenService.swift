@@ -17,6 +17,7 @@ package final class OakenService: Sendable {
     /// `user.exists` checks and registrations per address.
     let existsChecks = RateLimiter(rate: 1, burst: 20)
     let registrations = RateLimiter(rate: 0.2, burst: 10)
+    let accounts = AccountCache()
 
     package init(site: Site, options: ServerOptions, logger: Logger) {
         self.site = site
@@ -30,6 +31,8 @@ package final class OakenService: Sendable {
 
     /// Answers a call, mapping every error to its status here and nowhere else.
     package func respond(to call: Call, address: String) async -> Reply {
+        // Whatever a write changes, no cached account answer from before it is used again.
+        defer { if !call.isSafe { accounts.invalidate() } }
         do {
             return try await route(call, address: address)
         } catch {

@@ -37,6 +37,9 @@ import TestSupport
                 ("picture", #"{"name":"256x256_tmp1.jpg","_name":"tmp1.jpg"}"#), ("firstName", "Caroline"),
             ])
             #expect(update.status == 200)
+            let renamed = try await browser.get("/system/me").object
+            #expect(((renamed["user"] as? [String: Any])?["properties"] as? [String: Any])?["firstName"] as? String == "Caroline",
+                    "the next /system/me shows the change")
             let basic = try await browser.post("/~\(id)/public/authprofile/basic.profile.json", [
                 (":operation", "import"), (":contentType", "json"), (":removeTree", "true"), (":replace", "true"),
                 (":content", #"{"elements":{"lastName":{"value":"Ames-Smith"},"role":{"value":"Lecturer"}}}"#),

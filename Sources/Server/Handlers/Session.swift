@@ -31,7 +31,12 @@ extension OakenService {
                 "messages": ["unread": 0], "contacts": [:], "groups": [],
             ])
         }
-        return try await meFeed(for: call.viewer)
+        let id = call.viewer.userID!
+        if let cached = accounts.feed(forUser: id) { return cached }
+        let generation = accounts.generation
+        let reply = try await meFeed(for: call.viewer)
+        accounts.remember(reply, forUser: id, readAt: generation)
+        return reply
     }
 
     private func meFeed(for viewer: Viewer) async throws -> Reply {
@@ -118,6 +123,7 @@ extension OakenService {
     func logout(_ call: Call) async throws -> Reply {
         if let token = Self.cookie(Self.sessionCookie, in: call.headers) {
             try await sessions.delete(token: token)
+            accounts.forget(token: token)
         }
         let target = call.parameters["resource"].flatMap { Self.isLocalRedirect($0) ? $0 : nil } ?? "/"
         return Reply(status: .found, headers: [
