@@ -127,6 +127,9 @@ import TestSupport
             #expect(try await bob.get("/~\(aliceID)/private/diary.json").status == 404)
             #expect(try await server.session().get("/~\(aliceID)/private/diary.json").status == 404)
             #expect(try await bob.post("/tags/anything", [("a", "b")]).status == 403)
+            #expect(try await alice.post("/~\(aliceID)/private", [(":operation", "delete")]).status == 403, "a home's areas stay")
+            #expect(try await alice.post("/~\(aliceID)", [(":operation", "delete")]).status == 403)
+            #expect(try await alice.get("/~\(aliceID)/private/diary.json").status == 200)
 
             // Alice lets everyone write one node, and hides her public space from anonymous.
             #expect(try await bob.post("/~\(aliceID)/public/note.modifyAce.html", [("principalId", "everyone"), ("privilege@jcr:write", "granted")]).status == 403)

@@ -56,6 +56,10 @@ extension OakenService {
             try await metadata.importTree(at: sling.resource, content, options: options, by: call.viewer.userID)
             return .status(existed ? .ok : .created, path: sling.resource, for: call, message: existed ? "OK" : "Created")
         case "delete":
+            // A home and its standard areas are the account's, not the page data's.
+            if let home, NodePath.lineage(of: sling.resource).count <= 2, !call.viewer.isAdministrator {
+                throw HTTPFailure.forbidden("\(sling.resource) belongs to the account and cannot be deleted")
+            }
             guard try await metadata.deleteTree(at: sling.resource) else { throw HTTPFailure.notFound() }
             return .status(.ok, path: sling.resource, for: call)
         case "tag", "deletetag":
