@@ -10,28 +10,15 @@ import Synchronization
 /// `lifetime`, which bounds how stale it can be after a change made by another process (the
 /// `oaken` command on the same data folder).
 final class AccountCache: Sendable {
-    private struct Session {
-        var viewer: Viewer
-        var generation: UInt64
-        var expires: ContinuousClock.Instant
-    }
-
-    private struct Feed {
-        var reply: Reply
-        var generation: UInt64
-        var expires: ContinuousClock.Instant
-    }
-
     private let generationCounter = Atomic<UInt64>(0)
-    private let sessions = Mutex<[String: Session]>([:])
-    private let feeds = Mutex<[String: Feed]>([:])
-    private let clock = ContinuousClock()
-    let lifetime: Duration
+    private let sessions: ExpiringMap<Viewer>
+    private let feeds: ExpiringMap<Reply>
     /// Entries kept at most, per kind; past it the cache starts afresh.
     static let capacity = 10_000
 
     init(lifetime: Duration = .seconds(2)) {
-        self.lifetime = lifetime
+        sessions = ExpiringMap(lifetime: lifetime, capacity: Self.capacity)
+        feeds = ExpiringMap(lifetime: lifetime, capacity: Self.capacity)
     }
 
     var generation: UInt64 { generationCounter.load(ordering: .acquiring) }
@@ -42,42 +29,64 @@ final class AccountCache: Sendable {
     }
 
     func viewer(forToken token: String) -> Viewer? {
-        let now = clock.now
-        let generation = generation
-        return sessions.withLock { sessions in
-            guard let entry = sessions[token], entry.generation == generation, entry.expires > now else { return nil }
-            return entry.viewer
-        }
+        sessions.value(for: token, at: generation)
     }
 
     /// Remembers a session's viewer, as read at `generation` (taken before the read).
     func remember(_ viewer: Viewer, forToken token: String, readAt generation: UInt64) {
-        let expires = clock.now + lifetime
-        sessions.withLock { sessions in
-            if sessions.count >= Self.capacity { sessions.removeAll() }
-            sessions[token] = Session(viewer: viewer, generation: generation, expires: expires)
-        }
+        sessions.set(viewer, for: token, readAt: generation)
     }
 
     func forget(token: String) {
-        _ = sessions.withLock { $0.removeValue(forKey: token) }
+        sessions.remove(token)
         invalidate()
     }
 
     func feed(forUser id: String) -> Reply? {
-        let now = clock.now
-        let generation = generation
-        return feeds.withLock { feeds in
-            guard let entry = feeds[id], entry.generation == generation, entry.expires > now else { return nil }
-            return entry.reply
-        }
+        feeds.value(for: id, at: generation)
     }
 
     func remember(_ reply: Reply, forUser id: String, readAt generation: UInt64) {
-        let expires = clock.now + lifetime
-        feeds.withLock { feeds in
-            if feeds.count >= Self.capacity { feeds.removeAll() }
-            feeds[id] = Feed(reply: reply, generation: generation, expires: expires)
+        feeds.set(reply, for: id, readAt: generation)
+    }
+}
+
+/// Values by key, each valid while the generation it was read at is current and for at most
+/// `lifetime`.
+private final class ExpiringMap<Value: Sendable>: Sendable {
+    private struct Entry {
+        var value: Value
+        var generation: UInt64
+        var expires: ContinuousClock.Instant
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+    private let clock = ContinuousClock()
+    private let lifetime: Duration
+    private let capacity: Int
+
+    init(lifetime: Duration, capacity: Int) {
+        self.lifetime = lifetime
+        self.capacity = capacity
+    }
+
+    func value(for key: String, at generation: UInt64) -> Value? {
+        let now = clock.now
+        return entries.withLock { entries in
+            guard let entry = entries[key], entry.generation == generation, entry.expires > now else { return nil }
+            return entry.value
         }
+    }
+
+    func set(_ value: Value, for key: String, readAt generation: UInt64) {
+        let expires = clock.now + lifetime
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll() }
+            entries[key] = Entry(value: value, generation: generation, expires: expires)
+        }
+    }
+
+    func remove(_ key: String) {
+        _ = entries.withLock { $0.removeValue(forKey: key) }
     }
 }
