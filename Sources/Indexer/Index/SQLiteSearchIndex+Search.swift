@@ -11,7 +11,7 @@ extension SQLiteSearchIndex {
     /// total and snippets therefore only ever concern readable items, and a change of sharing
     /// shows in the next query.
     package func search(_ request: SearchRequest) async throws -> SearchResults {
-        let principals = String(decoding: try JSONEncoder().encode(request.viewer.principalIDs.sorted()), as: UTF8.self)
+        let principals = SQLiteMetadataStore.jsonArray(request.viewer.principalIDs.sorted())
         let limit = max(0, min(request.limit, 1000))
         let offset = max(0, request.offset)
         switch request.query {

@@ -31,7 +31,7 @@ package struct SQLiteSearchIndex: Sendable {
     /// Takes up to `limit` pending blobs to extract, oldest first, each leased to this process
     /// for `lease` seconds.
     package func claimJobs(limit: Int, lease: TimeInterval) async throws -> [BlobID] {
-        let now = SQLiteTime.now()
+        let now = SQLiteMetadataStore.now()
         let expires = now + Int64(lease * 1000)
         return try await writeDerived { db in
             let ids = try String.fetchAll(db, sql: """
@@ -51,7 +51,7 @@ package struct SQLiteSearchIndex: Sendable {
     /// it put back.
     @discardableResult
     package func reclaimAbandonedJobs() async throws -> Int {
-        let now = SQLiteTime.now()
+        let now = SQLiteMetadataStore.now()
         return try await database.write { db in
             try db.cachedStatement(sql: "UPDATE extractionJob SET state = 'pending', owner = NULL, leaseExpiresAt = NULL WHERE state = 'running' AND leaseExpiresAt < ?").execute(arguments: [now])
             var reclaimed = db.changesCount
@@ -82,11 +82,11 @@ package struct SQLiteSearchIndex: Sendable {
     /// database's write lock, commit included (not the wait for it).
     @discardableResult
     package func store(_ results: [(BlobID, ExtractionResult)]) async throws -> Duration {
-        let now = SQLiteTime.now()
+        let now = SQLiteMetadataStore.now()
         return try await writeDerivedTimed { db in
             // One lookup per batch, not two per document: which blobs still exist (gc may
             // have removed some meanwhile), and which have rows of an earlier extraction.
-            let ids = String(decoding: try JSONEncoder().encode(results.map(\.0.description)), as: UTF8.self)
+            let ids = SQLiteMetadataStore.jsonArray(results.map(\.0.description))
             let existing = try Set(String.fetchAll(
                 db.cachedStatement(sql: "SELECT b.id FROM json_each(?) j JOIN blob b ON b.id = j.value"), arguments: [ids]))
             let indexed = try Set(String.fetchAll(
@@ -234,6 +234,3 @@ enum JobOwner {
     }
 }
 
-enum SQLiteTime {
-    static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
-}

@@ -93,7 +93,7 @@ extension OakenService {
         if let counts {
             info["counts"] = [
                 "contentCount": .int(Int64(counts.contentCount)), "contactsCount": .int(Int64(counts.contactsAccepted)),
-                "membershipsCount": .int(Int64(counts.membershipsCount)), "countLastUpdate": .int(SQLiteTime.nowMilliseconds()),
+                "membershipsCount": .int(Int64(counts.membershipsCount)), "countLastUpdate": .int(SQLiteMetadataStore.now()),
             ]
         }
         return info
@@ -109,7 +109,7 @@ extension OakenService {
             "sakai:excludeSearch": .bool(group.parentID != nil), "basic": ["access": "everybody", "elements": [:]],
             "counts": [
                 "contentCount": .int(Int64(group.contentCount)), "membersCount": .int(Int64(group.membersCount)),
-                "countLastUpdate": .int(SQLiteTime.nowMilliseconds()),
+                "countLastUpdate": .int(SQLiteMetadataStore.now()),
             ],
         ]
         if let creator = group.createdBy { info["createdBy"] = .string(creator) }
@@ -187,8 +187,4 @@ extension OakenService {
         _ = try await metadata.updateUser(id: id, change)
         return .text("Ok")
     }
-}
-
-enum SQLiteTime {
-    static func nowMilliseconds() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
 }

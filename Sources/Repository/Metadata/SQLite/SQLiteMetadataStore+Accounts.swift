@@ -3,13 +3,13 @@ import GRDB
 
 extension SQLiteMetadataStore {
     package func accountCounts(ofUser userID: String, principals: Set<String>) async throws -> AccountCounts {
-        let json = String(decoding: try JSONEncoder().encode(principals.sorted()), as: UTF8.self)
+        let json = Self.jsonArray(principals.sorted())
         return try await database.read(through: readGate) { db in try Self.fetchCounts(ofUser: userID, principals: json, in: db) }
     }
 
     /// The user's counts and the groups among their principals, in one read.
     package func accountSummary(ofUser userID: String, principals: Set<String>) async throws -> (AccountCounts, [GroupSummary]) {
-        let json = String(decoding: try JSONEncoder().encode(principals.sorted()), as: UTF8.self)
+        let json = Self.jsonArray(principals.sorted())
         return try await database.read(through: readGate) { db in
             (try Self.fetchCounts(ofUser: userID, principals: json, in: db), try Self.fetchGroups(ids: json, in: db))
         }
@@ -44,7 +44,7 @@ extension SQLiteMetadataStore {
 
     /// The groups among `ids`, role pseudo-groups included.
     package func groups(ids: Set<String>) async throws -> [GroupSummary] {
-        let json = String(decoding: try JSONEncoder().encode(ids.sorted()), as: UTF8.self)
+        let json = Self.jsonArray(ids.sorted())
         return try await database.read(through: readGate) { db in try Self.fetchGroups(ids: json, in: db) }
     }
 

@@ -70,7 +70,7 @@ extension SQLiteMetadataStore: NodeStore {
 
     package func accessEntries(onLineageOf path: String) async throws -> [NodeAccessEntry] {
         let lineage = NodePath.lineage(of: path)
-        let json = String(decoding: try JSONEncoder().encode(lineage), as: UTF8.self)
+        let json = Self.jsonArray(lineage)
         return try await database.read(through: readGate) { db in
             try Row.fetchAll(
                 db.cachedStatement(sql: "SELECT * FROM nodeAccess WHERE path IN (SELECT value FROM json_each(?))"), arguments: [json]

@@ -56,7 +56,8 @@ package struct SQLiteMetadataStore: Sendable {
         }
     }
 
-    static func now() -> Int64 {
+    /// Now, in epoch milliseconds: how every timestamp in the database is kept.
+    package static func now() -> Int64 {
         Int64((Date().timeIntervalSince1970 * 1000).rounded())
     }
 }
@@ -66,5 +67,12 @@ extension SQLiteMetadataStore: UserStore, ContentItemStore, BlobReferenceStore {
 extension DatabaseError {
     var isUniqueViolation: Bool {
         extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
+    }
+}
+
+extension SQLiteMetadataStore {
+    /// A JSON array of strings, for `json_each(?)`: one statement for a whole set of ids.
+    package static func jsonArray(_ values: some Sequence<String>) -> String {
+        JSONValue.array(values.map(JSONValue.string)).serialized
     }
 }
