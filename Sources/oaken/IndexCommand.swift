@@ -40,10 +40,24 @@ struct IndexCommand: AsyncParsableCommand {
     @Flag(help: "Print a line per file as it is stored and per blob as it is extracted.")
     var verbose = false
 
+    @Option(help: """
+        Extracted text gathered into one index commit, e.g. 16M: larger commits index faster, \
+        smaller ones lose less extraction work if the run is killed.
+        """)
+    var commitSize: String = "16M"
+
     @OptionGroup var limits: ExtractionOptions
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs takes a number of workers, at least 1") }
+        _ = try commitBytes()
+    }
+
+    private func commitBytes() throws -> Int {
+        guard let size = AppConfiguration.parseSize(commitSize), size >= 1, size <= Int.max else {
+            throw ValidationError("--commit-size takes a size such as 16M or 512K, not '\(commitSize)'")
+        }
+        return Int(size)
     }
 
     func run() async throws {
@@ -53,7 +67,7 @@ struct IndexCommand: AsyncParsableCommand {
         let ownerID = try await resolveOwner(site)
         let indexer = BulkIndexer(
             site: site, index: index, extractor: try limits.extractor(), ownerID: ownerID, visibility: visibility,
-            concurrency: jobs)
+            concurrency: jobs, commitBytes: try commitBytes())
         let files = try BulkIndexer.files(under: URL(fileURLWithPath: folder))
         let progress = ProgressDisplay()
 

@@ -93,7 +93,9 @@ import Testing
         generate.waitUntilExit()
         #expect(generate.terminationStatus == 0)
 
-        let (process, lines) = try oaken.start(["index", corpus.path, "--verbose", "--jobs", "2", "--visibility", "public"])
+        // Small commits, so that the kill falls between two of them.
+        let (process, lines) = try oaken.start(
+            ["index", corpus.path, "--verbose", "--jobs", "2", "--visibility", "public", "--commit-size", "2K"])
         var extractedBeforeKill: Set<String> = []
         while extractedBeforeKill.count < 20, let line = lines.nextLine() {
             let fields = line.split(separator: "\t").map(String.init)

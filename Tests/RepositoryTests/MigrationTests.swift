@@ -7,7 +7,7 @@ import Testing
 @Suite struct MigrationTests {
     static let allMigrations = [
         "v1-createContent", "v1-createExtractionQueue", "v1-createNodeStore", "v1-createPrincipals", "v1-createSocial",
-        "v2-createImportedFile",
+        "v2-createImportedFile", "v3-indexPendingJobsOnly",
     ]
 
     @Test func migrationsRunOnAFreshFileAndAreANoOpOnAnExistingOne() async throws {
@@ -42,6 +42,30 @@ import Testing
         ]
         #expect(expected.isSubset(of: tables), "missing: \(expected.subtracting(tables))")
         #expect(try await store.databaseProblems().isEmpty)
+    }
+
+    @Test func theExtractionQueueKeepsItsJobsWhenOnlyPendingOnesBecomeIndexed() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try SQLiteMetadataStore(path: dir.file("oaken.sqlite").path)
+        try SQLiteSchema.migrator.migrate(store.database, upTo: "v2-createImportedFile")
+        try await store.database.write { db in
+            for (blob, state, enqueuedAt) in [("b1", "done", 1), ("b2", "pending", 3), ("b3", "running", 2), ("b4", "pending", 2)] {
+                try db.execute(sql: "INSERT INTO blob (id, length, createdAt) VALUES (?, 1, 0)", arguments: [blob])
+                try db.execute(
+                    sql: "INSERT INTO extractionJob (blobId, state, enqueuedAt, outcome) VALUES (?, ?, ?, 'indexed')",
+                    arguments: [blob, state, enqueuedAt])
+            }
+        }
+        try store.migrate()
+        let claim = "SELECT blobId FROM extractionJob WHERE state = 'pending' ORDER BY enqueuedAt"
+        let (jobs, pending, plan) = try await store.database.read { db in
+            (try [String: String](uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT blobId, state FROM extractionJob").map { ($0[0], $0[1]) }),
+             try String.fetchAll(db, sql: claim),
+             try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + claim).map { $0["detail"] as String }.joined())
+        }
+        #expect(jobs == ["b1": "done", "b2": "pending", "b3": "running", "b4": "pending"])
+        #expect(pending == ["b4", "b2"])
+        #expect(plan.contains("extractionJob_pending"), "\(plan)")
     }
 
     static func schema(of store: SQLiteMetadataStore) async throws -> [String] {

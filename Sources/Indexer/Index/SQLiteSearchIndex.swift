@@ -77,8 +77,8 @@ package struct SQLiteSearchIndex: Sendable {
         _ = try await store([(blob, result)])
     }
 
-    /// Records several extractions in one transaction: one commit (and one sync) for many
-    /// documents is what makes bulk indexing fast. Returns how long the transaction held the
+    /// Records several extractions, and marks their jobs done, in one transaction: one commit
+    /// for many documents is what makes bulk indexing fast. Returns how long the transaction held the
     /// database's write lock, commit included (not the wait for it).
     @discardableResult
     package func store(_ results: [(BlobID, ExtractionResult)]) async throws -> Duration {
@@ -95,6 +95,10 @@ package struct SQLiteSearchIndex: Sendable {
             for (blob, result) in results where existing.contains(blob.description) {
                 try Self.store(result, for: blob, replacing: indexed.contains(blob.description), at: now, in: db)
             }
+            try db.cachedStatement(sql: """
+                UPDATE extractionJob SET state = 'done', finishedAt = ?, leaseExpiresAt = NULL, owner = NULL
+                WHERE blobId IN (SELECT value FROM json_each(?))
+                """).execute(arguments: [now, ids])
         }.1
     }
 
@@ -145,7 +149,8 @@ package struct SQLiteSearchIndex: Sendable {
         }
     }
 
-    /// Writes one blob's rows; with `replacing`, its earlier rows go first. The lookup of those
+    /// Writes one blob's rows and how its extraction ended; with `replacing`, its earlier rows
+    /// go first. The lookup of those
     /// is in `bodyRow`, not the FTS table: any read of an FTS5 table flushes its pending
     /// inserts into a new segment, and doing that once per document makes bulk indexing
     /// several times slower.
@@ -187,10 +192,6 @@ package struct SQLiteSearchIndex: Sendable {
                 text?.textBytes ?? 0, text?.truncated ?? false, text?.title, text?.author,
                 text?.description, now,
             ])
-        try db.cachedStatement(sql: """
-                UPDATE extractionJob SET state = 'done', finishedAt = ?, leaseExpiresAt = NULL, outcome = ?, detail = ?
-                WHERE blobId = ?
-                """).execute(arguments: [now, result.outcome.rawValue, result.detail, id])
     }
 
     private static func insertBodyRow(_ db: Database, blob: String, page: Int?, title: String?, body: String?) throws {

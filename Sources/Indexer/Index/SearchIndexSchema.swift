@@ -60,7 +60,7 @@ enum SearchIndexSchema {
             INSERT INTO extractionJob (blobId, state, enqueuedAt)
             SELECT id, 'pending', createdAt FROM blob WHERE true
             ON CONFLICT (blobId) DO UPDATE SET state = 'pending', attempts = 0, startedAt = NULL,
-                finishedAt = NULL, leaseExpiresAt = NULL, outcome = NULL, detail = NULL
+                finishedAt = NULL, leaseExpiresAt = NULL, owner = NULL
             """)
         try db.execute(
             sql: "INSERT INTO indexSetting (key, value) VALUES ('formatVersion', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -17,10 +17,13 @@ package struct BulkIndexer: Sendable {
     package let visibility: Visibility
     package let concurrency: Int
 
-    package init(site: Site, index: SQLiteSearchIndex, extractor: DocumentExtractor, ownerID: String, visibility: Visibility, concurrency: Int) {
+    package init(
+        site: Site, index: SQLiteSearchIndex, extractor: DocumentExtractor, ownerID: String, visibility: Visibility,
+        concurrency: Int, commitBytes: Int = ExtractionWorkers.standardCommitBytes
+    ) {
         self.site = site
         self.index = index
-        self.workers = ExtractionWorkers(index: index, blobs: site.blobs, extractor: extractor)
+        self.workers = ExtractionWorkers(index: index, blobs: site.blobs, extractor: extractor, commitBytes: commitBytes)
         self.ownerID = ownerID
         self.visibility = visibility
         self.concurrency = concurrency

@@ -15,6 +15,7 @@ enum SQLiteSchema {
         migrator.registerMigration("v1-createNodeStore", migrate: createNodeStore)
         migrator.registerMigration("v1-createExtractionQueue", migrate: createExtractionQueue)
         migrator.registerMigration("v2-createImportedFile", migrate: createImportedFile)
+        migrator.registerMigration("v3-indexPendingJobsOnly", migrate: indexPendingJobsOnly)
         return migrator
     }
 
@@ -270,6 +271,19 @@ enum SQLiteSchema {
                 importedAt INTEGER NOT NULL
             ) WITHOUT ROWID;
             CREATE INDEX importedFile_item ON importedFile(itemId);
+            """)
+    }
+
+    /// The queue is read by state only to take the oldest pending jobs; jobs that are running or
+    /// done need no index entry, so claiming a job drops its entry and finishing it touches no
+    /// index at all (instead of moving an entry at each step). How an extraction ended is the
+    /// index's record (`blobText`), not the queue's.
+    private static func indexPendingJobsOnly(_ db: Database) throws {
+        try db.execute(sql: """
+            DROP INDEX extractionJob_state;
+            CREATE INDEX extractionJob_pending ON extractionJob(enqueuedAt) WHERE state = 'pending';
+            ALTER TABLE extractionJob DROP COLUMN outcome;
+            ALTER TABLE extractionJob DROP COLUMN detail;
             """)
     }
 }
