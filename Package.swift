@@ -77,7 +77,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["Server", "Repository", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["Server", "Indexer", "Repository", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: strictSettings
         ),
         .testTarget(

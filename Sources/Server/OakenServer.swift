@@ -25,6 +25,7 @@ package struct OakenResponder: HTTPResponder {
     let service: OakenService
     private let requestCounter = RequestCounter()
     private let instance = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+    private let fileIO = FileIO()
 
     package init(service: OakenService) {
         self.service = service
@@ -63,8 +64,17 @@ package struct OakenResponder: HTTPResponder {
         service.logger.info(
             "\(request.method.rawValue) \(call?.path ?? "-") \(reply.status.code) \(tenths / 10).\(tenths % 10) ms",
             metadata: ["request": .string(requestID), "user": .string(call?.viewer.userID ?? "-")])
-        let body = request.method == .head ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: reply.body))
-        if request.method == .head { headers[.contentLength] = String(reply.body.count) }
+        let body: ResponseBody
+        if let file = reply.file {
+            headers[.contentLength] = String(file.length)
+            body = request.method == .head || file.length == 0
+                ? ResponseBody()
+                : try await fileIO.loadFile(
+                    path: file.path, range: Int(file.offset)...Int(file.offset + file.length - 1), context: context)
+        } else {
+            body = request.method == .head ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: reply.body))
+            if request.method == .head { headers[.contentLength] = String(reply.body.count) }
+        }
         return Response(status: reply.status, headers: headers, body: body)
     }
 
@@ -85,8 +95,12 @@ package struct OakenResponder: HTTPResponder {
         let method = request.method
         try RequestGuard.checkReferer(method: method, referer: request.headers[.referer], host: request.head.authority)
         var body: [UInt8]?
-        if method != .get && method != .head {
-            let type = request.headers[.contentType]?.lowercased() ?? ""
+        var upload: Upload?
+        let type = request.headers[.contentType]?.lowercased() ?? ""
+        if method == .post, type.hasPrefix("multipart/"), OakenService.isUpload(path) {
+            // Streamed into the blob store by the handler, never collected here.
+            upload = Upload(contentType: request.headers[.contentType] ?? "", body: request.body)
+        } else if method != .get && method != .head {
             let limit = type.hasPrefix("multipart/") ? Int(clamping: service.options.maximumUploadSize) : service.options.maximumFormSize
             let buffer: ByteBuffer
             do {
@@ -107,7 +121,9 @@ package struct OakenResponder: HTTPResponder {
         if viewer.isAnonymous, method != .get, method != .head, !RequestGuard.anonymousMayPost(to: path) {
             throw HTTPFailure.methodNotAllowed("Anon users may not perform POST operations")
         }
-        return Call(method: method, path: path, parameters: parameters, headers: request.headers, viewer: viewer, body: body)
+        return Call(
+            method: method, path: path, parameters: parameters, headers: request.headers, viewer: viewer, body: body,
+            upload: upload)
     }
 
     /// The session cookie's user, else HTTP Basic credentials (for scripts), else anonymous.

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import Indexer
 import Logging
 import Repository
 
@@ -18,11 +19,14 @@ package final class OakenService: Sendable {
     let existsChecks = RateLimiter(rate: 1, burst: 20)
     let registrations = RateLimiter(rate: 0.2, burst: 10)
     let accounts = AccountCache()
+    /// Extracts and indexes uploads in the background; `nil` when the site has no index.
+    package let extraction: BackgroundExtraction?
 
-    package init(site: Site, options: ServerOptions, logger: Logger) {
+    package init(site: Site, options: ServerOptions, logger: Logger, extraction: BackgroundExtraction? = nil) {
         self.site = site
         self.options = options
         self.logger = logger
+        self.extraction = extraction
         sessions = SessionStore(metadata: site.metadata, lifetime: options.sessionLifetime)
         ui = options.uiDirectory.map(UIFolder.init(root:))
     }
@@ -70,6 +74,8 @@ package final class OakenService: Sendable {
         default:
             break
         }
+        if Self.isUpload(path) { return try await createFile(call) }
+        if path.hasPrefix("/p/") { return try await poolItem(call) }
         if let feed = try await emptyFeed(call) { return feed }
         if path.hasPrefix("/var/templates/"), path.hasSuffix(".json"), let reply = try templates(call) {
             return reply

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import Indexer
 import Logging
 import Repository
 import Server
@@ -30,6 +31,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("user-ids"), help: "How user ids appear: opaque (random ids; login names stay private) or login (the login name, as in Nakamura).")
     var userIDs = "opaque"
 
+    @Option(help: "Parallel extraction workers for uploads (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @OptionGroup var limits: ExtractionOptions
+
     func run() async throws {
         guard let mode = UserIDMode(rawValue: userIDs) else {
             throw ValidationError("--user-ids takes opaque or login, not '\(userIDs)'")
@@ -54,7 +60,15 @@ struct ServeCommand: AsyncParsableCommand {
             writeOutput("The administrator account is 'admin' with the password \(password)\n")
             writeOutput("(kept in \(opened.dataDirectory.appendingPathComponent(AdminBootstrap.passwordFileName).path), readable by this account only)\n")
         }
-        let service = OakenService(site: opened, options: options, logger: logger)
+        let index = SQLiteSearchIndex(metadata: opened.metadata)
+        try index.prepare()
+        let extraction = BackgroundExtraction(
+            workers: ExtractionWorkers(index: index, blobs: opened.blobs, extractor: try limits.extractor()),
+            concurrency: jobs
+        ) { error in logger.error("extraction failed: \(error)") }
+        let service = OakenService(site: opened, options: options, logger: logger, extraction: extraction)
+        // Whatever was queued while the server was down (by `oaken put`, say) is done now.
+        extraction.wake()
         let shownHost = host == "0.0.0.0" ? "localhost" : host
         let app = OakenServer(service: service).application { port in
             writeOutput("Oaken is serving on http://\(shownHost):\(port)/\n")

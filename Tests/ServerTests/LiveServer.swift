@@ -1,9 +1,11 @@
 import Foundation
 import Hummingbird
+import Indexer
 import Logging
 import Repository
 import Server
 import TestSupport
+import Testing
 
 /// A real server on a loopback port, over a real database file in a fresh folder, serving
 /// the fixture UI tree.
@@ -31,7 +33,14 @@ final class LiveServer: @unchecked Sendable {
         options.maximumFormSize = maximumFormSize
         var logger = Logger(label: "oaken-test")
         logger.logLevel = .warning
-        let service = OakenService(site: site, options: options, logger: logger)
+        let index = SQLiteSearchIndex(metadata: site.metadata)
+        try index.prepare()
+        let extraction = BackgroundExtraction(
+            workers: ExtractionWorkers(
+                index: index, blobs: site.blobs, extractor: DocumentExtractor(pdf: PDFTextExtractor(), limits: .standard)),
+            concurrency: 2
+        ) { error in Issue.record("extraction failed: \(error)") }
+        let service = OakenService(site: site, options: options, logger: logger, extraction: extraction)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = OakenServer(service: service).application { port in continuation.yield(port) }
         let task = Task { try await app.run() }

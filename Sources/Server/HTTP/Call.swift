@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import Hummingbird
 import Indexer
 import Repository
 
@@ -28,6 +29,8 @@ package struct Call: Sendable {
     package var viewer: Viewer
     /// A multipart or other raw body that was not parsed into `parameters`.
     package var body: [UInt8]?
+    /// An upload's body, still arriving: streamed into the blob store, never held whole.
+    package var upload: Upload?
     /// Set when the call runs inside `/system/batch`.
     package var isInner = false
 
@@ -40,16 +43,32 @@ package struct Call: Sendable {
     }
 }
 
+/// A request body that is read as it arrives, with its content type.
+package struct Upload: Sendable {
+    package var contentType: String
+    package var body: RequestBody
+}
+
+/// A range of a file on disk, sent as a response body without loading it.
+package struct FileBody: Sendable, Equatable {
+    package var path: String
+    package var offset: Int64
+    package var length: Int64
+}
+
 /// What a handler answers.
 package struct Reply: Sendable {
     package var status: HTTPResponse.Status
     package var headers: [(String, String)]
     package var body: [UInt8]
+    /// A file to stream instead of `body`.
+    package var file: FileBody?
 
-    package init(status: HTTPResponse.Status = .ok, headers: [(String, String)] = [], body: [UInt8] = []) {
+    package init(status: HTTPResponse.Status = .ok, headers: [(String, String)] = [], body: [UInt8] = [], file: FileBody? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.file = file
     }
 
     package static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Reply {

@@ -10,7 +10,7 @@ extension SQLiteMetadataStore {
     ) async throws -> [ContentItem] {
         let now = Self.now()
         do {
-            for (new, _) in items { try Self.validateName(new.name) }
+            for (new, _) in items { try Self.validateItemName(new.name) }
             return try await writeImmediately { db in
                 var created: [ContentItem] = []
                 for (new, body) in items {
@@ -28,7 +28,7 @@ extension SQLiteMetadataStore {
         }
     }
 
-    private static func validateName(_ name: String) throws {
+    static func validateItemName(_ name: String) throws {
         guard !name.isEmpty, name.utf8.count <= 1024, !name.contains("/"), !name.contains("\0") else {
             throw RepositoryError.invalid(field: "name", reason: "must be 1 to 1024 bytes without '/' or NUL")
         }

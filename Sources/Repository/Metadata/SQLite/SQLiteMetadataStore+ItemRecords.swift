@@ -1,0 +1,201 @@
+import GRDB
+
+/// An item's grant to a principal.
+package struct ContentGrant: Sendable, Hashable {
+    package var principalID: String
+    package var role: ContentRole
+
+    package init(principalID: String, role: ContentRole) {
+        self.principalID = principalID
+        self.role = role
+    }
+}
+
+/// Everything an item's JSON rendering and its access decisions need, read in one go.
+package struct ItemRecord: Sendable, Equatable {
+    package var item: ContentItem
+    /// Free-form properties set through the API (`sakai:copyright`, `sakai:allowcomments`, …).
+    package var properties: [String: JSONValue]
+    package var grants: [ContentGrant]
+    package var tags: [String]
+    package var lastModifiedBy: String?
+    package var bodyLastModifiedAt: Int64
+    package var commentCount: Int
+
+    /// The principals holding `role`, in a stable order.
+    package func principals(_ role: ContentRole) -> [String] {
+        grants.filter { $0.role == role }.map(\.principalID).sorted()
+    }
+
+    /// What a caller acting as `principals` may do.
+    package func access(principals: Set<String>, loggedIn: Bool, administrator: Bool) -> ItemAccess {
+        if administrator { return ItemAccess(read: true, write: true, manage: true) }
+        let held = Set(grants.filter { principals.contains($0.principalID) }.map(\.role))
+        let manage = held.contains(.manager)
+        let write = manage || held.contains(.editor)
+        let read = write || !held.isEmpty || item.visibility == .public || (item.visibility == .loggedIn && loggedIn)
+        return ItemAccess(read: read, write: write, manage: manage)
+    }
+}
+
+/// What a caller may do with an item.
+package struct ItemAccess: Sendable, Equatable {
+    package var read: Bool
+    package var write: Bool
+    package var manage: Bool
+}
+
+/// A change to an item's metadata; `nil` leaves a field as it is.
+package struct ItemChange: Sendable, Equatable {
+    package var name: String?
+    package var description: String?
+    package var visibility: Visibility?
+    package var setProperties: [String: JSONValue] = [:]
+    package var removeProperties: Set<String> = []
+
+    package init(
+        name: String? = nil, description: String? = nil, visibility: Visibility? = nil,
+        setProperties: [String: JSONValue] = [:], removeProperties: Set<String> = []
+    ) {
+        self.name = name
+        self.description = description
+        self.visibility = visibility
+        self.setProperties = setProperties
+        self.removeProperties = removeProperties
+    }
+
+    package var isEmpty: Bool {
+        name == nil && description == nil && visibility == nil && setProperties.isEmpty && removeProperties.isEmpty
+    }
+}
+
+extension SQLiteMetadataStore {
+    /// The item with its properties, grants, tags and comment count, or `nil`.
+    package func itemRecord(id: String) async throws -> ItemRecord? {
+        try await database.read(through: readGate) { db in try Self.fetchItemRecord(id: id, in: db) }
+    }
+
+    static func fetchItemRecord(id: String, in db: Database) throws -> ItemRecord? {
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(sql: """
+                SELECT i.*, v.blobId, v.length,
+                    (SELECT count(*) FROM comment c WHERE c.itemId = i.id) AS commentCount
+                FROM contentItem i
+                LEFT JOIN contentVersion v ON v.itemId = i.id AND v.number = i.currentVersion
+                WHERE i.id = ?
+                """),
+            arguments: [id])
+        else { return nil }
+        let blob: String? = row["blobId"]
+        let item = ContentItem(
+            id: row["id"], name: row["name"], description: row["description"], mimeType: row["mimeType"],
+            visibility: Visibility(rawValue: row["visibility"]) ?? .private, currentVersion: row["currentVersion"],
+            blobID: try blob.map { try BlobID(parsing: $0) }, length: row["length"] ?? 0,
+            createdAt: row["createdAt"], createdBy: row["createdBy"], lastModifiedAt: row["lastModifiedAt"])
+        let grants = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT principalId, role FROM contentGrant WHERE itemId = ?"), arguments: [id]
+        ).compactMap { row in ContentRole(rawValue: row["role"]).map { ContentGrant(principalID: row["principalId"], role: $0) } }
+        let tags = try String.fetchAll(
+            db.cachedStatement(sql: "SELECT t.name FROM contentTag ct JOIN tag t ON t.id = ct.tagId WHERE ct.itemId = ? ORDER BY t.name"),
+            arguments: [id])
+        let properties = (try? JSONValue.parse(row["properties"]))?.objectValue ?? [:]
+        return ItemRecord(
+            item: item, properties: properties, grants: grants, tags: tags, lastModifiedBy: row["lastModifiedBy"],
+            bodyLastModifiedAt: row["bodyLastModifiedAt"], commentCount: row["commentCount"])
+    }
+
+    /// Changes an item's metadata. Throws `.notFound` for an unknown item.
+    package func updateItem(id: String, _ change: ItemChange, by actor: String?) async throws {
+        if let name = change.name { try Self.validateItemName(name) }
+        try await database.write { db in
+            guard let text = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT properties FROM contentItem WHERE id = ?"), arguments: [id])
+            else { throw RepositoryError.notFound(kind: "item", id: id) }
+            var properties = (try? JSONValue.parse(text))?.objectValue ?? [:]
+            for key in change.removeProperties { properties[key] = nil }
+            properties.merge(change.setProperties) { _, new in new }
+            try db.cachedStatement(sql: """
+                UPDATE contentItem SET name = coalesce(?, name), description = coalesce(?, description),
+                    visibility = coalesce(?, visibility), properties = ?, lastModifiedAt = ?, lastModifiedBy = ?
+                WHERE id = ?
+                """).execute(arguments: [
+                    change.name, change.description, change.visibility?.rawValue,
+                    JSONValue.object(properties).serialized, Self.now(), actor, id,
+                ])
+        }
+    }
+
+    /// Adds and removes grants in one transaction. Granting a principal that does not exist
+    /// throws `.notFound`; removing a grant that is not there is not an error.
+    package func changeGrants(itemID: String, add: [ContentGrant], remove: [ContentGrant], by actor: String?) async throws {
+        try await database.write { db in
+            guard try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM contentItem WHERE id = ?"), arguments: [itemID]) != nil
+            else { throw RepositoryError.notFound(kind: "item", id: itemID) }
+            let now = Self.now()
+            for grant in remove {
+                try db.cachedStatement(sql: "DELETE FROM contentGrant WHERE itemId = ? AND principalId = ? AND role = ?")
+                    .execute(arguments: [itemID, grant.principalID, grant.role.rawValue])
+            }
+            for grant in add {
+                guard try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM principal WHERE id = ?"), arguments: [grant.principalID]) != nil
+                else { throw RepositoryError.notFound(kind: "principal", id: grant.principalID) }
+                try db.cachedStatement(sql: """
+                    INSERT INTO contentGrant (itemId, principalId, role, grantedAt) VALUES (?, ?, ?, ?)
+                    ON CONFLICT DO NOTHING
+                    """).execute(arguments: [itemID, grant.principalID, grant.role.rawValue, now])
+            }
+            try db.cachedStatement(sql: "UPDATE contentItem SET lastModifiedAt = ?, lastModifiedBy = coalesce(?, lastModifiedBy) WHERE id = ?")
+                .execute(arguments: [now, actor, itemID])
+        }
+    }
+
+    /// Adds and removes an item's tags (creating tags on first use).
+    package func changeItemTags(itemID: String, add: [String], remove: [String]) async throws {
+        try await database.write { db in
+            guard try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM contentItem WHERE id = ?"), arguments: [itemID]) != nil
+            else { throw RepositoryError.notFound(kind: "item", id: itemID) }
+            let now = Self.now()
+            for name in remove {
+                try db.cachedStatement(sql: "DELETE FROM contentTag WHERE itemId = ? AND tagId = (SELECT id FROM tag WHERE name = ?)")
+                    .execute(arguments: [itemID, name])
+            }
+            for name in add {
+                try db.cachedStatement(sql: "INSERT INTO tag (name, createdAt) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
+                    .execute(arguments: [name, now])
+                try db.cachedStatement(sql: """
+                    INSERT INTO contentTag (itemId, tagId) SELECT ?, id FROM tag WHERE name = ? ON CONFLICT DO NOTHING
+                    """).execute(arguments: [itemID, name])
+            }
+            try db.cachedStatement(sql: "UPDATE contentItem SET lastModifiedAt = ? WHERE id = ?").execute(arguments: [now, itemID])
+        }
+    }
+
+    /// Keeps `properties` (JSON) with the item's current version.
+    package func saveVersionProperties(itemID: String, _ properties: String) async throws {
+        try await database.write { db in
+            try db.cachedStatement(sql: """
+                UPDATE contentVersion SET properties = ?
+                WHERE itemId = ? AND number = (SELECT currentVersion FROM contentItem WHERE id = ?)
+                """).execute(arguments: [properties, itemID, itemID])
+            guard db.changesCount > 0 else { throw RepositoryError.notFound(kind: "item", id: itemID) }
+        }
+    }
+
+    /// An item's comments, oldest first.
+    package func comments(onItem itemID: String) async throws -> [ItemComment] {
+        try await database.read(through: readGate) { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT id, authorId, body, createdAt FROM comment WHERE itemId = ? ORDER BY createdAt, id"),
+                arguments: [itemID]
+            ).map { ItemComment(id: $0["id"], authorID: $0["authorId"], body: $0["body"], createdAt: $0["createdAt"]) }
+        }
+    }
+}
+
+/// A comment on an item.
+package struct ItemComment: Sendable, Equatable {
+    package var id: Int64
+    package var authorID: String?
+    package var body: String
+    package var createdAt: Int64
+}

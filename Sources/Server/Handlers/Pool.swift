@@ -1,0 +1,545 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Indexer
+import NIOCore
+import Repository
+
+/// The content pool (contract §2.6): uploads, items under `/p/<poolId>`, their bodies,
+/// metadata, tags, members and visibility.
+extension OakenService {
+    /// Whether a POST to `path` is an upload, whose body is streamed rather than collected.
+    static func isUpload(_ path: String) -> Bool {
+        path == "/system/pool/createfile" || path.hasPrefix("/system/pool/createfile.")
+    }
+
+    // MARK: - Uploads
+
+    /// `POST /system/pool/createfile` (every file part becomes an item) and
+    /// `POST /system/pool/createfile.<poolId>` (the first file part becomes the item's new
+    /// version). Each part is hashed and written to the blob store as it arrives.
+    func createFile(_ call: Call) async throws -> Reply {
+        guard call.method == .post else { throw HTTPFailure.methodNotAllowed("uploads are sent with POST") }
+        guard let user = call.viewer.user else { throw HTTPFailure.forbidden("Anonymous users may not upload") }
+        let target = call.path == "/system/pool/createfile" ? nil : String(call.path.dropFirst("/system/pool/createfile.".count))
+        if let target {
+            guard let record = try await metadata.itemRecord(id: target), access(record, call.viewer).read else {
+                throw HTTPFailure.notFound()
+            }
+            guard access(record, call.viewer).write else { throw HTTPFailure.forbidden("You may not change this item") }
+        }
+        guard let upload = call.upload else {
+            throw HTTPFailure.badRequest("an upload is a multipart/form-data body with a file part")
+        }
+        guard let boundary = MultipartParser.boundary(ofContentType: upload.contentType) else {
+            throw HTTPFailure.badRequest("the multipart body has no usable boundary")
+        }
+        var created: [(String, ContentItem)] = []
+        try await receiveFiles(upload, boundary: boundary, limit: options.maximumUploadSize) { name, staged in
+            if let target {
+                guard created.isEmpty else {
+                    site.blobs.discard(staged)
+                    return
+                }
+                let item = try await metadata.addVersion(
+                    toItem: target, body: staged, mimeType: MediaTypeSniffer.mediaType(of: staged.head), savedBy: user.id,
+                    blobs: site.blobs, importedFrom: nil)
+                created.append((name, item))
+            } else {
+                let item = try await metadata.createItem(
+                    NewContentItem(name: name, mimeType: MediaTypeSniffer.mediaType(of: staged.head), ownerID: user.id),
+                    body: staged, blobs: site.blobs)
+                created.append((name, item))
+            }
+        }
+        guard !created.isEmpty else { throw HTTPFailure.badRequest("the upload holds no file part") }
+        extraction?.wake()
+        var answer: [String: JSONValue] = [:]
+        for (name, item) in created {
+            guard let record = try await metadata.itemRecord(id: item.id) else { continue }
+            answer[name] = ["poolId": .string(item.id), "item": .object(itemProperties(record))]
+        }
+        // Sent as text/plain: jquery.form may upload through an iframe.
+        var reply = Reply.json(.object(answer), status: target == nil ? .created : .ok)
+        reply.headers = [("Content-Type", "text/plain; charset=utf-8")]
+        return reply
+    }
+
+    /// Reads a multipart body, staging each file part in the blob store as it streams and
+    /// handing it to `store` with its file name. Field parts are skipped. Throws 413 past
+    /// `limit` bytes, 400 for a malformed body; whatever is staged but not stored is
+    /// discarded.
+    private func receiveFiles(
+        _ upload: Upload, boundary: String, limit: Int64,
+        store: (String, StagedBlob) async throws -> Void
+    ) async throws {
+        var parser = MultipartParser(boundary: boundary)
+        var writer: (any BlobWriter)?
+        var fileName: String?
+        var received: Int64 = 0
+        defer { writer?.cancel() }
+        do {
+            for try await chunk in upload.body {
+                received += Int64(chunk.readableBytes)
+                guard received <= limit else {
+                    throw HTTPFailure(.contentTooLarge, "the upload is larger than the limit of \(limit) bytes")
+                }
+                parser.feed(chunk)
+                while let event = try parser.next() {
+                    switch event {
+                    case .headers(let headers):
+                        let disposition = MultipartParser.disposition(headers["content-disposition"] ?? "")
+                        if let name = disposition.fileName.map(Self.baseName), !name.isEmpty {
+                            fileName = name
+                            writer = try site.blobs.beginWrite()
+                        }
+                    case .body(let bytes):
+                        try bytes.withUnsafeReadableBytes { try writer?.append($0) }
+                    case .partEnd:
+                        if let finished = writer, let name = fileName {
+                            writer = nil
+                            fileName = nil
+                            let staged = try finished.finish()
+                            do {
+                                try await store(name, staged)
+                            } catch {
+                                site.blobs.discard(staged)
+                                throw error
+                            }
+                        }
+                    case .end:
+                        break
+                    }
+                }
+            }
+            try parser.finish()
+        } catch let failure as MultipartParser.Failure {
+            guard case .malformed(let message) = failure else { throw failure }
+            throw HTTPFailure.badRequest("the multipart body is malformed: \(message)")
+        } catch let failure as HTTPFailure {
+            throw failure
+        } catch let error as RepositoryError {
+            throw error
+        } catch {
+            throw HTTPFailure.badRequest("the upload ended before its last part")
+        }
+    }
+
+    /// The last path component of a client's file name (old browsers send the full path).
+    private static func baseName(_ name: String) -> String {
+        let last = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
+        return last.filter { $0 != "\0" }
+    }
+
+    // MARK: - Items
+
+    /// Everything under `/p/`.
+    func poolItem(_ call: Call) async throws -> Reply {
+        let rest = call.path.dropFirst(3)
+        let idEnd = rest.firstIndex(where: { $0 == "." || $0 == "/" }) ?? rest.endIndex
+        let id = String(rest[..<idEnd])
+        guard !id.isEmpty, let record = try await metadata.itemRecord(id: id) else { throw HTTPFailure.notFound() }
+        let access = access(record, call.viewer)
+        guard access.read else { throw HTTPFailure.notFound() }
+        let tail = rest[idEnd...]
+        if tail.hasPrefix("/") {
+            // `/p/ID/<file name>`: the body, under the name it is downloaded as.
+            let name = String(tail.dropFirst())
+            guard call.isSafe, name == record.item.name else { throw HTTPFailure.notFound() }
+            return try download(record, call)
+        }
+        let sling = SlingPath(resource: "/p/\(id)", selectors: SlingPath(call.path).selectors, extension: SlingPath(call.path).extension)
+        if call.isSafe {
+            switch (sling.selectors.first, sling.extension) {
+            case (nil, nil):
+                return try download(record, call)
+            case ("members", "json"?), ("members", "html"?):
+                return try await members(record, detailed: sling.selectors.contains("detailed"))
+            case ("comments", _):
+                return try await comments(record)
+            case (_, "json"?):
+                return .json(.object(itemProperties(record)))
+            default:
+                throw HTTPFailure.notFound()
+            }
+        }
+        guard call.method == .post else { throw HTTPFailure.methodNotAllowed("\(call.method.rawValue) is not supported here") }
+        switch sling.selectors.first {
+        case "members":
+            return try await changeMembers(record, access: access, call)
+        case "modifyAce":
+            guard access.manage else { throw HTTPFailure.forbidden("Only a manager may change who can read this item") }
+            return try await modifyItemAccess(record, call)
+        case "save":
+            guard access.write else { throw HTTPFailure.forbidden("You may not change this item") }
+            return try await saveVersion(record, call)
+        default:
+            break
+        }
+        switch call.parameters[":operation"] {
+        case "delete":
+            guard access.manage else { throw HTTPFailure.forbidden("Only a manager may delete this item") }
+            try await metadata.deleteItem(id: id)
+            return .status(.ok, path: sling.resource, for: call)
+        case "tag", "deletetag":
+            guard access.write else { throw HTTPFailure.forbidden("You may not tag this item") }
+            let names = try call.parameters.all("key").map { key -> String in
+                guard key.hasPrefix("/tags/"), key.count > 6 else { throw HTTPFailure.badRequest("key must name /tags/<tag>") }
+                return String(key.dropFirst(6))
+            }
+            guard !names.isEmpty else { throw HTTPFailure.badRequest("key is required") }
+            let adding = call.parameters[":operation"] == "tag"
+            try await metadata.changeItemTags(itemID: id, add: adding ? names : [], remove: adding ? [] : names)
+            return .status(.ok, path: sling.resource, for: call)
+        case nil, "modify":
+            guard access.write else { throw HTTPFailure.forbidden("You may not change this item") }
+            try await metadata.updateItem(id: id, try Self.itemChange(from: call.parameters), by: call.viewer.userID)
+            return .status(.ok, path: sling.resource, for: call)
+        case "import":
+            guard access.write else { throw HTTPFailure.forbidden("You may not change this item") }
+            guard call.parameters[":contentType"] == "json", let text = call.parameters[":content"],
+                case .object(let content) = try JSONValue.parse(text, field: ":content")
+            else { throw HTTPFailure.badRequest(":contentType=json and a JSON object in :content are required") }
+            var parameters = Parameters()
+            for (key, value) in content { parameters.append(key, value.stringValue ?? value.serialized) }
+            try await metadata.updateItem(id: id, try Self.itemChange(from: parameters), by: call.viewer.userID)
+            return .status(.ok, path: sling.resource, for: call)
+        default:
+            throw HTTPFailure.badRequest("unknown :operation")
+        }
+    }
+
+    func access(_ record: ItemRecord, _ viewer: Viewer) -> ItemAccess {
+        record.access(principals: viewer.principals, loggedIn: !viewer.isAnonymous, administrator: viewer.isAdministrator)
+    }
+
+    /// Properties the API may not set directly: they are derived from the item's own columns.
+    static let derivedItemProperties: Set<String> = [
+        "_path", "sakai:pool-content-created-for", "sakai:pooled-content-manager", "sakai:pooled-content-viewer",
+        "sakai:pooled-content-editor", "_mimeType", "_length", "_created", "_createdBy", "_lastModified",
+        "_lastModifiedBy", "_bodyLastModified", "sling:resourceType", "sakai:tags", "jcr:primaryType",
+    ]
+
+    /// A metadata change from Sling-style parameters: the file name and description map to
+    /// the item's columns, `sakai:permissions` to its visibility, `name@Delete` removes a
+    /// property, and other names are stored as they come.
+    static func itemChange(from parameters: Parameters) throws -> ItemChange {
+        var change = ItemChange()
+        for (key, value) in parameters.pairs {
+            if key.hasPrefix(":") || key.hasPrefix("_charset_") { continue }
+            if key.hasSuffix("@Delete") {
+                let name = String(key.dropLast(7))
+                if !derivedItemProperties.contains(name), name != "sakai:pooled-content-file-name" {
+                    change.removeProperties.insert(name)
+                }
+                continue
+            }
+            if key.contains("@") || derivedItemProperties.contains(key) { continue }
+            switch key {
+            case "sakai:pooled-content-file-name":
+                change.name = value
+            case "sakai:description":
+                change.description = value
+            case "sakai:permissions":
+                change.setProperties[key] = .string(value)
+                change.visibility = Self.visibility(permissions: value)
+            default:
+                let values = parameters.all(key)
+                change.setProperties[key] = values.count > 1 ? .array(values.map(JSONValue.string)) : .string(value)
+            }
+        }
+        return change
+    }
+
+    /// The visibility a `sakai:permissions` value stands for (`group` shares with named
+    /// groups only, so the item itself is private).
+    static func visibility(permissions: String) -> Visibility? {
+        switch permissions {
+        case "public": .public
+        case "everyone": .loggedIn
+        case "private", "group": .private
+        default: nil
+        }
+    }
+
+    /// An item as the UI reads it (§2.6 properties).
+    func itemProperties(_ record: ItemRecord) -> [String: JSONValue] {
+        let item = record.item
+        var properties = record.properties
+        let permissions: String
+        switch item.visibility {
+        case .public: permissions = "public"
+        case .loggedIn: permissions = "everyone"
+        case .private: permissions = record.properties["sakai:permissions"]?.stringValue == "group" ? "group" : "private"
+        }
+        var viewers = record.principals(.viewer)
+        switch item.visibility {
+        case .public: viewers += ["everyone", "anonymous"]
+        case .loggedIn: viewers += ["everyone"]
+        case .private: break
+        }
+        properties["_path"] = .string(item.id)
+        properties["sling:resourceType"] = "sakai/pooled-content"
+        properties["sakai:pooled-content-file-name"] = .string(item.name)
+        properties["sakai:description"] = .string(item.description)
+        properties["sakai:permissions"] = .string(permissions)
+        properties["sakai:pool-content-created-for"] = item.createdBy.map(JSONValue.string) ?? .null
+        properties["sakai:pooled-content-manager"] = .array(record.principals(.manager).map(JSONValue.string))
+        properties["sakai:pooled-content-editor"] = .array(record.principals(.editor).map(JSONValue.string))
+        properties["sakai:pooled-content-viewer"] = .array(viewers.map(JSONValue.string))
+        properties["sakai:tags"] = .array(record.tags.map(JSONValue.string))
+        properties["_mimeType"] = .string(item.mimeType)
+        properties["_length"] = .int(item.length)
+        properties["_created"] = .int(item.createdAt)
+        properties["_createdBy"] = item.createdBy.map(JSONValue.string) ?? .null
+        properties["_lastModified"] = .int(item.lastModifiedAt)
+        properties["_lastModifiedBy"] = record.lastModifiedBy.map(JSONValue.string) ?? .null
+        properties["_bodyLastModified"] = .int(record.bodyLastModifiedAt)
+        properties["commentCount"] = .int(Int64(record.commentCount))
+        if properties["sakai:needsprocessing"] == nil { properties["sakai:needsprocessing"] = "false" }
+        return properties
+    }
+
+    // MARK: - Bodies
+
+    /// The item's current body: `ETag` from the blob, `If-None-Match` and `If-Modified-Since`
+    /// give 304, one `Range` gives 206 (or 416). HTML and SVG are sent as attachments, so
+    /// that an upload never runs as a page of this site.
+    private func download(_ record: ItemRecord, _ call: Call) throws -> Reply {
+        guard let blob = record.item.blobID else { throw HTTPFailure.notFound("This item has no file") }
+        let length = record.item.length
+        let etag = "\"\(String(blob.description.suffix(64).prefix(32)))\""
+        let lastModified = HTTPDate.format(milliseconds: record.bodyLastModifiedAt)
+        var headers: [(String, String)] = [
+            ("ETag", etag), ("Last-Modified", lastModified), ("Accept-Ranges", "bytes"),
+            ("Cache-Control", "private, no-cache"),
+        ]
+        if let match = call.headers[.ifNoneMatch] {
+            if match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0.trimmingCharacters(in: .whitespaces) == "*" }) {
+                return Reply(status: .notModified, headers: headers)
+            }
+        } else if let since = call.headers[.ifModifiedSince].flatMap(HTTPDate.parse),
+            record.bodyLastModifiedAt / 1000 <= since
+        {
+            return Reply(status: .notModified, headers: headers)
+        }
+        let type = record.item.mimeType
+        headers.append(("Content-Type", type.hasPrefix("text/") ? "\(type); charset=utf-8" : type))
+        if ["text/html", "image/svg+xml", "application/xhtml+xml", "application/xml"].contains(type) {
+            headers.append(("Content-Disposition", "attachment; filename*=UTF-8''\(Self.percentEncoded(record.item.name))"))
+        }
+        let path = site.blobs.path(for: blob)
+        guard let range = call.headers[.range] else {
+            return Reply(status: .ok, headers: headers, file: FileBody(path: path, offset: 0, length: length))
+        }
+        switch ByteRange.parse(range, length: length) {
+        case .whole:
+            return Reply(status: .ok, headers: headers, file: FileBody(path: path, offset: 0, length: length))
+        case .unsatisfiable:
+            headers.append(("Content-Range", "bytes */\(length)"))
+            return Reply(status: .rangeNotSatisfiable, headers: headers)
+        case .part(let offset, let count):
+            headers.append(("Content-Range", "bytes \(offset)-\(offset + count - 1)/\(length)"))
+            return Reply(status: .partialContent, headers: headers, file: FileBody(path: path, offset: offset, length: count))
+        }
+    }
+
+    static func percentEncoded(_ name: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return name.addingPercentEncoding(withAllowedCharacters: allowed) ?? "download"
+    }
+
+    // MARK: - Members and visibility
+
+    /// `GET /p/ID.members.json`: managers, editors and viewers, each as a principal's basic
+    /// information; `everyone` and `anonymous` appear among the viewers as the visibility
+    /// allows.
+    private func members(_ record: ItemRecord, detailed: Bool) async throws -> Reply {
+        var answer: [String: JSONValue] = [:]
+        for (key, role) in [("managers", ContentRole.manager), ("editors", .editor), ("viewers", .viewer)] {
+            var entries: [JSONValue] = []
+            for id in record.principals(role) {
+                entries.append(try await principalEntry(id))
+            }
+            if role == .viewer {
+                if record.item.visibility != .private {
+                    entries.append(["groupid": "everyone", "sakai:group-id": "everyone", "basic": ["elements": [:], "access": "everybody"]])
+                }
+                if record.item.visibility == .public {
+                    entries.append(["rep:userId": "anonymous", "userid": "anonymous", "basic": ["elements": [:], "access": "everybody"]])
+                }
+            }
+            answer[key] = .array(entries)
+        }
+        return .json(.object(answer))
+    }
+
+    /// A principal as a members list shows it; one that no longer exists is just its id.
+    private func principalEntry(_ id: String) async throws -> JSONValue {
+        if let user = try await metadata.user(id: id) {
+            var info = basicInfo(of: user, counts: nil, showPrivate: false)
+            info["homePath"] = .string("/~\(id)")
+            return .object(info)
+        }
+        if let group = try await metadata.groups(ids: [id]).first { return .object(groupInfo(group)) }
+        return ["userid": .string(id)]
+    }
+
+    /// `POST /p/ID.members.json`: `:manager`, `:editor`, `:viewer` and their `@Delete` forms.
+    /// `everyone` and `anonymous` as viewers set the visibility. A non-manager may only add
+    /// viewers other than `everyone` and `anonymous` (adding to a library) and remove
+    /// themselves or groups they manage.
+    private func changeMembers(_ record: ItemRecord, access: ItemAccess, _ call: Call) async throws -> Reply {
+        var add: [ContentGrant] = []
+        var remove: [ContentGrant] = []
+        var visibility = record.item.visibility
+        for role in ContentRole.allCases {
+            for id in call.parameters.all(":\(role.rawValue)") where !id.isEmpty {
+                if id == "everyone" || id == "anonymous" {
+                    guard access.manage else { throw HTTPFailure.forbidden("Only a manager may change who can read this item") }
+                    visibility = id == "anonymous" ? .public : (visibility == .public ? .public : .loggedIn)
+                    continue
+                }
+                guard access.manage || role == .viewer else {
+                    throw HTTPFailure.forbidden("Only a manager may add managers or editors")
+                }
+                add.append(ContentGrant(principalID: id, role: role))
+            }
+            for id in call.parameters.all(":\(role.rawValue)@Delete") where !id.isEmpty {
+                if id == "everyone" || id == "anonymous" {
+                    guard access.manage else { throw HTTPFailure.forbidden("Only a manager may change who can read this item") }
+                    visibility = id == "everyone" ? .private : (visibility == .public ? .loggedIn : visibility)
+                    continue
+                }
+                if !access.manage, id != call.viewer.userID, try await !manages(call.viewer, group: id) {
+                    throw HTTPFailure.forbidden("You may only remove yourself or groups you manage")
+                }
+                remove.append(ContentGrant(principalID: id, role: role))
+            }
+        }
+        if visibility != record.item.visibility {
+            try await metadata.updateItem(id: record.item.id, ItemChange(visibility: visibility), by: call.viewer.userID)
+        }
+        if !add.isEmpty || !remove.isEmpty {
+            do {
+                try await metadata.changeGrants(itemID: record.item.id, add: add, remove: remove, by: call.viewer.userID)
+            } catch RepositoryError.notFound(kind: "principal", let id) {
+                throw HTTPFailure.badRequest("there is no user or group '\(id)'")
+            }
+        }
+        return Reply(status: .ok)
+    }
+
+    /// Whether the viewer manages a group (is in its `-manager` role).
+    private func manages(_ viewer: Viewer, group: String) async throws -> Bool {
+        viewer.principals.contains("\(group)-manager")
+    }
+
+    /// `POST /p/ID.modifyAce.html`: `principalId` of `everyone` or `anonymous` with
+    /// `privilege@jcr:read=granted|denied` sets the item's visibility, so that the members
+    /// arrays and the access rules never disagree.
+    private func modifyItemAccess(_ record: ItemRecord, _ call: Call) async throws -> Reply {
+        guard let privilege = call.parameters["privilege@jcr:read"], ["granted", "denied"].contains(privilege) else {
+            throw HTTPFailure.badRequest("privilege@jcr:read must be granted or denied")
+        }
+        let granted = privilege == "granted"
+        var visibility = record.item.visibility
+        for principal in call.parameters.all("principalId") {
+            switch (principal, granted) {
+            case ("anonymous", true): visibility = .public
+            case ("anonymous", false): if visibility == .public { visibility = .loggedIn }
+            case ("everyone", true): if visibility == .private { visibility = .loggedIn }
+            case ("everyone", false): visibility = .private
+            default:
+                throw HTTPFailure.badRequest("an item's read access is set for everyone or anonymous; share with others through .members")
+            }
+        }
+        if visibility != record.item.visibility {
+            try await metadata.updateItem(id: record.item.id, ItemChange(visibility: visibility), by: call.viewer.userID)
+        }
+        return .status(.ok, path: "/p/\(record.item.id)", for: call)
+    }
+
+    // MARK: - Versions and comments
+
+    /// `POST /p/ID.save.json`: records the current properties with the current version and
+    /// answers them with the version's name.
+    private func saveVersion(_ record: ItemRecord, _ call: Call) async throws -> Reply {
+        let properties = itemProperties(record)
+        try await metadata.saveVersionProperties(itemID: record.item.id, JSONValue.object(properties).serialized)
+        var answer = properties
+        answer["versionName"] = .string("1.\(record.item.currentVersion - 1)")
+        return .json(.object(answer))
+    }
+
+    /// `GET /p/ID.comments`: every comment with its author's basic information.
+    private func comments(_ record: ItemRecord) async throws -> Reply {
+        var entries: [JSONValue] = []
+        for comment in try await metadata.comments(onItem: record.item.id) {
+            var entry: [String: JSONValue] = ["userid": comment.authorID.map(JSONValue.string) ?? .null]
+            if let author = comment.authorID, case .object(let info) = try await principalEntry(author) {
+                entry.merge(info) { old, _ in old }
+            }
+            entry["comment"] = .string(comment.body)
+            entry["commentId"] = .string("\(record.item.id)/comments/\(comment.id)")
+            entry["_created"] = .int(comment.createdAt)
+            entries.append(.object(entry))
+        }
+        return .json(["comments": .array(entries)])
+    }
+}
+
+/// What a `Range` header asks of a body of known length. Only single ranges are served;
+/// anything else gets the whole body, as RFC 9110 allows.
+enum ByteRange: Equatable {
+    case whole
+    case part(offset: Int64, count: Int64)
+    case unsatisfiable
+
+    static func parse(_ header: String, length: Int64) -> ByteRange {
+        let value = header.trimmingCharacters(in: .whitespaces)
+        guard value.lowercased().hasPrefix("bytes="), !value.contains(",") else { return .whole }
+        let spec = value.dropFirst(6).trimmingCharacters(in: .whitespaces)
+        guard let dash = spec.firstIndex(of: "-") else { return .whole }
+        let first = spec[..<dash].trimmingCharacters(in: .whitespaces)
+        let last = spec[spec.index(after: dash)...].trimmingCharacters(in: .whitespaces)
+        if first.isEmpty {
+            guard let suffix = Int64(last), suffix > 0 else { return suffixIsZero(last) ? .unsatisfiable : .whole }
+            guard length > 0 else { return .unsatisfiable }
+            let count = min(suffix, length)
+            return .part(offset: length - count, count: count)
+        }
+        guard let start = Int64(first), start >= 0 else { return .whole }
+        guard start < length else { return .unsatisfiable }
+        var end = length - 1
+        if !last.isEmpty {
+            guard let requested = Int64(last), requested >= start else { return .whole }
+            end = min(requested, length - 1)
+        }
+        return .part(offset: start, count: end - start + 1)
+    }
+
+    private static func suffixIsZero(_ text: String) -> Bool { Int64(text) == 0 }
+}
+
+/// HTTP dates (RFC 9110 IMF-fixdate).
+enum HTTPDate {
+    private static let formatter: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter
+    }()
+    private static let lock = NSLock()
+
+    static func format(milliseconds: Int64) -> String {
+        lock.withLock { formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000)) }
+    }
+
+    /// Seconds since 1970, or `nil`.
+    static func parse(_ text: String) -> Int64? {
+        lock.withLock { formatter.date(from: text) }.map { Int64($0.timeIntervalSince1970) }
+    }
+}

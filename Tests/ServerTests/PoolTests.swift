@@ -1,0 +1,244 @@
+import Foundation
+import Indexer
+import Repository
+import Server
+import Testing
+import TestSupport
+
+/// A multipart/form-data body as a browser sends it.
+struct MultipartBody {
+    static let boundary = "----OakenFormBoundary7MA4YWxkTrZu0gW"
+    var bytes: [UInt8] = []
+
+    mutating func file(_ field: String, name: String, type: String = "application/octet-stream", data: [UInt8]) {
+        bytes += Array("--\(Self.boundary)\r\nContent-Disposition: form-data; name=\"\(field)\"; filename=\"\(name)\"\r\nContent-Type: \(type)\r\n\r\n".utf8)
+        bytes += data
+        bytes += Array("\r\n".utf8)
+    }
+
+    mutating func field(_ name: String, _ value: String) {
+        bytes += Array("--\(Self.boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+    }
+
+    func closed() -> [UInt8] { bytes + Array("--\(Self.boundary)--\r\n".utf8) }
+
+    static let contentType = "multipart/form-data; boundary=\(boundary)"
+}
+
+extension HTTPSession {
+    /// Uploads files as the UI's upload dialog does and returns the 201 answer's items by name.
+    func upload(_ files: [(name: String, data: [UInt8])], to target: String = "/system/pool/createfile") async throws -> HTTPResult {
+        var body = MultipartBody()
+        for file in files { body.file("fileData", name: file.name, data: file.data) }
+        return try await send("POST", target, headers: [("Content-Type", MultipartBody.contentType)], body: body.closed())
+    }
+
+    /// Uploads one file and returns its pool id.
+    func uploadOne(_ name: String, _ data: [UInt8]) async throws -> String {
+        let answer = try await upload([(name, data)])
+        guard answer.status == 201, let entry = answer.object[name] as? [String: Any], let id = entry["poolId"] as? String else {
+            throw POSIXError(.EIO)
+        }
+        return id
+    }
+
+    /// Sets an item's visibility the way the UI's `setFilePermissions` does.
+    func setPermissions(_ id: String, _ permissions: String) async throws {
+        let (members, everyone, anonymous): ([(String, String)], String, String)
+        switch permissions {
+        case "public": (members, everyone, anonymous) = ([(":viewer", "everyone"), (":viewer", "anonymous")], "granted", "granted")
+        case "everyone": (members, everyone, anonymous) = ([(":viewer", "everyone"), (":viewer@Delete", "anonymous")], "granted", "denied")
+        default: (members, everyone, anonymous) = ([(":viewer@Delete", "anonymous"), (":viewer@Delete", "everyone")], "denied", "denied")
+        }
+        try await post("/p/\(id).members.html", members)
+        try await post("/p/\(id).modifyAce.html", [("principalId", "everyone"), ("privilege@jcr:read", everyone)])
+        try await post("/p/\(id).modifyAce.html", [("principalId", "anonymous"), ("privilege@jcr:read", anonymous)])
+    }
+}
+
+@Suite struct PoolTests {
+    static let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("corpus/sample")
+
+    @Test func theUploadChainStoresAPrivateItemThatTheUIThenDescribesTagsAndPublishes() async throws {
+        try await withServer { server in
+            let (alice, aliceID) = try await server.register("alice")
+            let uploaded = try await alice.upload([("lecture notes.txt", Array("Mitochondria make energy.\n".utf8))])
+            #expect(uploaded.status == 201)
+            #expect(uploaded.header("Content-Type")?.hasPrefix("text/plain") == true)
+            let entry = try #require(uploaded.object["lecture notes.txt"] as? [String: Any])
+            let id = try #require(entry["poolId"] as? String)
+            let item = try #require(entry["item"] as? [String: Any])
+            #expect(item["_path"] as? String == id)
+            #expect(item["sakai:pooled-content-file-name"] as? String == "lecture notes.txt")
+            #expect(item["sakai:pooled-content-manager"] as? [String] == [aliceID])
+            #expect(item["_mimeType"] as? String == "text/plain")
+            #expect(item["_length"] as? Int == 26)
+            #expect(item["sakai:permissions"] as? String == "private")
+
+            // Private until the UI opens it up: another user and anonymous see nothing.
+            let (bob, _) = try await server.register("bob")
+            #expect(try await bob.get("/p/\(id).infinity.json").status == 404)
+            #expect(try await server.session().get("/p/\(id)").status == 404)
+
+            // The UI's follow-up batch: describe, save the first version, tag, publish.
+            let requests: [[String: Any]] = [
+                ["url": "/p/\(id)", "method": "POST", "parameters": [
+                    "sakai:pooled-content-file-name": "Lecture notes.txt", "sakai:description": "Cell biology",
+                    "sakai:permissions": "public", "sakai:copyright": "creativecommons", "sakai:allowcomments": "true",
+                    "sakai:showcomments": "true", "sakai:fileextension": ".txt"]],
+                ["url": "/p/\(id).save.json", "method": "POST"],
+            ]
+            let batch = try await alice.post("/system/batch", [("requests", String(decoding: try JSONSerialization.data(withJSONObject: requests), as: UTF8.self))])
+            let results = try #require(batch.object["results"] as? [[String: Any]])
+            #expect(results.map { $0["status"] as? Int } == [200, 200])
+            let saved = try #require(try JSONSerialization.jsonObject(with: Data((results[1]["body"] as? String ?? "").utf8)) as? [String: Any])
+            #expect(saved["versionName"] as? String == "1.0")
+            #expect(saved["_path"] as? String == id)
+            #expect(try await alice.post("/p/\(id)", [(":operation", "tag"), ("key", "/tags/biology"), ("key", "/tags/cells")]).status == 200)
+            try await alice.setPermissions(id, "public")
+
+            let anonymous = server.session()
+            let read = try await anonymous.get("/p/\(id).infinity.json")
+            #expect(read.status == 200)
+            #expect(read.object["sakai:pooled-content-file-name"] as? String == "Lecture notes.txt")
+            #expect(read.object["sakai:description"] as? String == "Cell biology")
+            #expect(read.object["sakai:copyright"] as? String == "creativecommons")
+            #expect(read.object["sakai:permissions"] as? String == "public")
+            #expect(read.object["sakai:tags"] as? [String] == ["biology", "cells"])
+            #expect(Set(read.object["sakai:pooled-content-viewer"] as? [String] ?? []) == ["everyone", "anonymous"])
+            #expect(try await anonymous.get("/p/\(id)/Lecture%20notes.txt").text == "Mitochondria make energy.\n")
+
+            // Anyone may read it now, but only its manager may change it.
+            #expect(try await bob.post("/p/\(id)", [("sakai:description", "vandalised")]).status == 403)
+            #expect(try await bob.post("/p/\(id)", [(":operation", "delete")]).status == 403)
+            #expect(try await alice.post("/p/\(id)", [(":operation", "delete")]).status == 200)
+            #expect(try await anonymous.get("/p/\(id).json").status == 404)
+        }
+    }
+
+    @Test func downloadsHonourRangeAndETagAndNeverRenderHTMLInline() async throws {
+        try await withServer { server in
+            let (alice, _) = try await server.register("alice")
+            let bytes = Array((0..<1000).map { UInt8($0 % 251) })
+            let id = try await alice.uploadOne("data.bin", bytes)
+
+            let whole = try await alice.get("/p/\(id)")
+            #expect(whole.status == 200)
+            #expect(whole.body == bytes)
+            #expect(whole.header("Accept-Ranges") == "bytes")
+            let etag = try #require(whole.header("ETag"))
+            #expect(try await alice.get("/p/\(id)", headers: [("If-None-Match", etag)]).status == 304)
+            #expect(try await alice.get("/p/\(id)", headers: [("If-None-Match", "\"other\"")]).status == 200)
+
+            let part = try await alice.get("/p/\(id)/data.bin", headers: [("Range", "bytes=10-19")])
+            #expect(part.status == 206)
+            #expect(part.body == Array(bytes[10...19]))
+            #expect(part.header("Content-Range") == "bytes 10-19/1000")
+            let tail = try await alice.get("/p/\(id)", headers: [("Range", "bytes=-5")])
+            #expect(tail.status == 206 && tail.body == Array(bytes[995...]))
+            let open = try await alice.get("/p/\(id)", headers: [("Range", "bytes=990-")])
+            #expect(open.status == 206 && open.body == Array(bytes[990...]))
+            let beyond = try await alice.get("/p/\(id)", headers: [("Range", "bytes=1000-")])
+            #expect(beyond.status == 416)
+            #expect(beyond.header("Content-Range") == "bytes */1000")
+            #expect(try await alice.get("/p/\(id)/other-name.bin").status == 404)
+
+            let page = try await alice.uploadOne("page.html", Array("<html><body><script>alert(1)</script></body></html>".utf8))
+            let html = try await alice.get("/p/\(page)")
+            #expect(html.header("Content-Type")?.hasPrefix("text/html") == true)
+            #expect(html.header("Content-Disposition")?.hasPrefix("attachment") == true)
+            #expect(html.header("X-Content-Type-Options") == "nosniff")
+        }
+    }
+
+    @Test func aNewVersionReplacesTheBodyAndKeepsThePoolID() async throws {
+        try await withServer { server in
+            let (alice, _) = try await server.register("alice")
+            let id = try await alice.uploadOne("essay.txt", Array("first draft".utf8))
+            let first = try await alice.get("/p/\(id)")
+            let answer = try await alice.upload([("essay-v2.txt", Array("second draft, longer".utf8))], to: "/system/pool/createfile.\(id)")
+            #expect(answer.status == 200)
+            let entry = try #require(answer.object["essay-v2.txt"] as? [String: Any])
+            #expect(entry["poolId"] as? String == id)
+            let second = try await alice.get("/p/\(id)")
+            #expect(second.text == "second draft, longer")
+            #expect(second.header("ETag") != first.header("ETag"))
+            #expect(try await alice.get("/p/\(id).json").object["_length"] as? Int == 20)
+
+            let (bob, _) = try await server.register("bob")
+            #expect(try await bob.upload([("x.txt", Array("x".utf8))], to: "/system/pool/createfile.\(id)").status == 404)
+        }
+    }
+
+    @Test func sharingWithAUserLetsThemReadAndRemoveThemselvesButNothingMore() async throws {
+        try await withServer { server in
+            let (alice, aliceID) = try await server.register("alice")
+            let (bob, bobID) = try await server.register("bob")
+            let id = try await alice.uploadOne("plan.txt", Array("the plan".utf8))
+            #expect(try await bob.get("/p/\(id).json").status == 404)
+
+            #expect(try await alice.post("/p/\(id).members.html", [(":viewer", bobID)]).status == 200)
+            #expect(try await bob.get("/p/\(id).json").status == 200)
+            let members = try await bob.get("/p/\(id).members.json").object
+            #expect((members["managers"] as? [[String: Any]])?.compactMap { $0["userid"] as? String } == [aliceID])
+            #expect((members["viewers"] as? [[String: Any]])?.compactMap { $0["userid"] as? String } == [bobID])
+
+            // A viewer may not promote anyone, open the item up, or remove its manager.
+            #expect(try await bob.post("/p/\(id).members.html", [(":manager", bobID)]).status == 403)
+            #expect(try await bob.post("/p/\(id).members.html", [(":viewer", "everyone")]).status == 403)
+            #expect(try await bob.post("/p/\(id).members.html", [(":manager@Delete", aliceID)]).status == 403)
+            #expect(try await bob.post("/p/\(id).modifyAce.html", [("principalId", "anonymous"), ("privilege@jcr:read", "granted")]).status == 403)
+            // …but may take it out of their own library.
+            #expect(try await bob.post("/p/\(id).members.html", [(":viewer@Delete", bobID)]).status == 200)
+            #expect(try await bob.get("/p/\(id).json").status == 404)
+
+            #expect(try await alice.post("/p/\(id).members.html", [(":viewer", "no-such-principal")]).status == 400)
+        }
+    }
+
+    @Test func badUploadsGetAClearAnswerAndStoreNothing() async throws {
+        try await withServer { server in
+            let (alice, _) = try await server.register("alice")
+            let broken = try await alice.send(
+                "POST", "/system/pool/createfile", headers: [("Content-Type", MultipartBody.contentType)],
+                body: Array("--\(MultipartBody.boundary)\r\nContent-Disposition: form-data; name=\"fileData\"; filename=\"a.txt\"\r\n\r\nno end".utf8))
+            #expect(broken.status == 400)
+            #expect(try await alice.send("POST", "/system/pool/createfile", headers: [("Content-Type", "multipart/form-data")], body: []).status == 400)
+            var fieldsOnly = MultipartBody()
+            fieldsOnly.field("_charset_", "utf-8")
+            #expect(try await alice.send("POST", "/system/pool/createfile", headers: [("Content-Type", MultipartBody.contentType)], body: fieldsOnly.closed()).status == 400)
+            #expect(try await server.session().upload([("a.txt", Array("a".utf8))]).status == 405)
+            #expect(try await server.site.metadata.statistics().items == 0)
+            #expect(try server.site.blobs.allBlobIDs().isEmpty)
+            #expect(try server.site.blobs.abandonedWrites().isEmpty)
+        }
+    }
+
+    @Test func theSameFileUploadedByManyUsersIsOneBlobAndOneExtraction() async throws {
+        try await withServer { server in
+            let pdf = try Array(Data(contentsOf: Self.sample.appendingPathComponent("biology/biology-lecture-1.pdf")))
+            var ids: Set<String> = []
+            for n in 0..<5 {
+                let (user, _) = try await server.register("user\(n)")
+                let answer = try await user.upload([("copy-\(n).pdf", pdf)])
+                #expect(answer.status == 201)
+                let entry = try #require(answer.object["copy-\(n).pdf"] as? [String: Any])
+                // The answer is that of a new upload: nothing says the bytes were stored before.
+                let keys = Set((entry["item"] as? [String: Any] ?? [:]).keys)
+                #expect(keys.isSuperset(of: ["_path", "_length", "_mimeType"]))
+                ids.insert(try #require(entry["poolId"] as? String))
+            }
+            #expect(ids.count == 5)
+            let blobs = try server.site.blobs.allBlobIDs()
+            #expect(blobs.count == 1)
+            await server.service.extraction?.idle()
+            let extraction = try await SQLiteSearchIndex(metadata: server.site.metadata).extraction(of: try #require(blobs.first))
+            #expect(extraction?.outcome == .indexed)
+            #expect(extraction?.pageCount ?? 0 > 1)
+            let statistics = try await server.site.metadata.statistics()
+            #expect(statistics.items == 5)
+            #expect(statistics.blobs == 1)
+        }
+    }
+}
