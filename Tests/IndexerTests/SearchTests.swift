@@ -176,17 +176,24 @@ import Testing
     @Test func theFullTextMatchDrivesTheQueryPlan() async throws {
         let f = try await SearchFixture()
         defer { f.cleanUp() }
+        var request = SearchRequest(query: .match(expression: "\"x\""), viewer: Viewer(principalIDs: ["u1", "g1"], isLoggedIn: true))
+        request.tags = ["physics"]
+        request.mimeType = "application/*"
+        request.scope = LibraryScope(principalIDs: ["u1"], roles: [.manager, .viewer])
+        let statement = SQLiteSearchIndex.statement(for: request)
         let plan = try await f.site.metadata.database.read { db in
-            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQLiteSearchIndex.matchQuery(excluding: false), arguments: ["\"x\"", "\"x\"", false, "[]"])
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN \(statement.sql) SELECT * FROM found", arguments: statement.arguments)
                 .map { $0["detail"] as String }
         }
         let scans = plan.filter { $0.hasPrefix("SCAN") || $0.hasPrefix("SEARCH") }
         #expect(scans.first?.hasPrefix("SCAN itemText VIRTUAL TABLE INDEX") == true, "plan: \(plan)")
         #expect(scans.contains { $0.hasPrefix("SCAN bodyText VIRTUAL TABLE INDEX") }, "plan: \(plan)")
-        // Items, versions and grants are only ever looked up per hit, never scanned.
+        // Items, versions, grants and tags are only ever looked up per hit, never scanned: the
+        // only scans are of the full-text tables and of the hits themselves (`h`, grouped into
+        // `m` per item).
         let scanned = scans.filter { $0.hasPrefix("SCAN ") }.map { String($0.split(separator: " ")[1]) }
             .filter { !$0.hasPrefix("(subquery") }
-        #expect(Set(scanned).isSubset(of: ["itemText", "bodyText", "h", "json_each"]), "plan: \(plan)")
+        #expect(Set(scanned).isSubset(of: ["itemText", "bodyText", "h", "m", "json_each"]), "plan: \(plan)")
         // FTS5 names its plan in the index string: `M` for a MATCH, `=` for a rowid lookup,
         // which is what a `rowid IN (subquery)` filter would turn the full-text tables into.
         let fullText = scans.filter { $0.hasPrefix("SCAN itemText") || $0.hasPrefix("SCAN bodyText") }

@@ -1,14 +1,39 @@
-/// Who is searching: the principals whose grants count, and whether they are logged in.
+import Repository
+
+/// Who is searching: the principals whose grants count, whether they are logged in, and
+/// whether they administer the site (and so may read everything).
 package struct Viewer: Sendable, Equatable {
     package var principalIDs: Set<String>
     package var isLoggedIn: Bool
+    package var isAdministrator: Bool
 
     package static let anonymous = Viewer(principalIDs: [], isLoggedIn: false)
 
-    package init(principalIDs: Set<String>, isLoggedIn: Bool) {
+    package init(principalIDs: Set<String>, isLoggedIn: Bool, isAdministrator: Bool = false) {
         self.principalIDs = principalIDs
         self.isLoggedIn = isLoggedIn
+        self.isAdministrator = isAdministrator
     }
+}
+
+/// A library: the items in which any of `principalIDs` holds one of `roles`.
+package struct LibraryScope: Sendable, Equatable {
+    package var principalIDs: Set<String>
+    package var roles: Set<ContentRole>
+
+    package init(principalIDs: Set<String>, roles: Set<ContentRole>) {
+        self.principalIDs = principalIDs
+        self.roles = roles
+    }
+}
+
+/// What results are ordered by.
+package enum SearchSort: Sendable, Equatable {
+    /// Best match first for a full-text query; newest first otherwise.
+    case relevance
+    case lastModified
+    case created
+    case name
 }
 
 /// One search.
@@ -17,12 +42,33 @@ package struct SearchRequest: Sendable, Equatable {
     package var viewer: Viewer
     package var limit: Int
     package var offset: Int
+    /// Only items in this library (besides being readable).
+    package var scope: LibraryScope?
+    /// Only items carrying every one of these tags.
+    package var tags: [String] = []
+    /// Only items of this media type; a trailing `*` makes it a prefix.
+    package var mimeType: String?
+    package var sort = SearchSort.relevance
+    package var ascending = false
+    /// How many of the most common tags among everything found to count (0: none).
+    package var facetLimit = 0
 
     package init(query: SearchQuery, viewer: Viewer, limit: Int = 10, offset: Int = 0) {
         self.query = query
         self.viewer = viewer
         self.limit = limit
         self.offset = offset
+    }
+}
+
+/// A tag and how many of the items found carry it.
+package struct TagCount: Sendable, Equatable {
+    package var tag: String
+    package var count: Int
+
+    package init(tag: String, count: Int) {
+        self.tag = tag
+        self.count = count
     }
 }
 
@@ -61,10 +107,18 @@ package struct SearchHit: Sendable, Equatable {
     }
 }
 
-/// A page of results and the exact number of items the viewer may read that match.
+/// A page of results, the exact number of items the viewer may read that match, and the
+/// most common tags among all of them (when asked for).
 package struct SearchResults: Sendable, Equatable {
     package var total: Int
     package var hits: [SearchHit]
+    package var facets: [TagCount] = []
+
+    package init(total: Int, hits: [SearchHit], facets: [TagCount] = []) {
+        self.total = total
+        self.hits = hits
+        self.facets = facets
+    }
 }
 
 /// How extraction of a blob ended, as the index recorded it.

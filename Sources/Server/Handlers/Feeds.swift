@@ -2,14 +2,13 @@ import Foundation
 import Repository
 
 extension OakenService {
-    /// Feeds the landing and dashboard pages load on boot whose content (the content pool,
-    /// tags, activity, contacts and group search) the server does not hold yet. They answer
+    /// Feeds the landing and dashboard pages load on boot whose content (recommendations,
+    /// activity, contacts and the tag directory) the server does not hold yet. They answer
     /// the search envelope of contract §2.7 with no results, which the UI renders as empty
     /// lists.
     static let pendingFeeds: Set<String> = [
         "/var/search/activity/all", "/var/search/public/random-content", "/var/search/pool/me/related-content",
-        "/var/contacts/related-contacts", "/var/search/myrelatedgroups", "/var/search/pool/manager-viewer",
-        "/var/search/pool/all", "/var/search/pool/all-all", "/tags/directory.tagged",
+        "/var/contacts/related-contacts", "/var/search/myrelatedgroups", "/tags/directory.tagged",
     ]
 
     func emptyFeed(_ call: Call) async throws -> Reply? {

@@ -1,0 +1,119 @@
+import Foundation
+import Indexer
+import Repository
+
+/// The content search feeds (contract §2.7): the search envelope over the Indexer's search,
+/// which only ever counts, shows or facets items the caller may read.
+extension OakenService {
+    /// The content feeds this server answers, by resource.
+    static let contentFeeds: Set<String> = [
+        "/var/search/pool/all", "/var/search/pool/all-all", "/var/search/pool/manager-viewer",
+        "/var/search/pool/me/manager", "/var/search/pool/me/manager-all",
+        "/var/search/pool/me/viewer", "/var/search/pool/me/viewer-all",
+    ]
+
+    /// Most results one page may hold.
+    static let maximumPageSize = 200
+    /// Tags counted in `facet_fields`.
+    static let facetLimit = 50
+
+    func contentFeed(_ call: Call) async throws -> Reply? {
+        let sling = SlingPath(call.path)
+        guard call.isSafe, sling.extension == "json", Self.contentFeeds.contains(sling.resource) else { return nil }
+        guard let index = extraction?.workers.index else { throw HTTPFailure.notFound() }
+        let feed = sling.resource.dropFirst("/var/search/pool/".count)
+        let parameters = call.parameters
+        let pageSize = min(max(parameters["items"].flatMap(Int.init) ?? 25, 0), Self.maximumPageSize)
+        let page = max(parameters["page"].flatMap(Int.init) ?? 0, 0)
+        let viewer = call.viewer
+
+        var query = SearchQuery.all
+        if !feed.hasSuffix("-all"), let text = parameters["q"]?.trimmingCharacters(in: .whitespaces),
+            !text.isEmpty, text != "*", text != "**"
+        {
+            query = try Self.parseQuery(text)
+        }
+        let (offset, overflow) = page.multipliedReportingOverflow(by: pageSize)
+        guard !overflow else { throw HTTPFailure.badRequest("page is too large") }
+        var request = SearchRequest(
+            query: query,
+            viewer: Indexer.Viewer(principalIDs: viewer.principals, isLoggedIn: !viewer.isAnonymous, isAdministrator: viewer.isAdministrator),
+            limit: pageSize, offset: offset)
+        request.facetLimit = Self.facetLimit
+        request.tags = Self.tagFilter(parameters["tags"])
+        if let mimeType = parameters["mimetype"], !mimeType.isEmpty { request.mimeType = mimeType }
+        (request.sort, request.ascending) = Self.sort(on: parameters["sortOn"], order: parameters["sortOrder"])
+
+        switch feed {
+        case "manager-viewer":
+            let owner = parameters["userid"].flatMap { $0.isEmpty ? nil : $0 } ?? viewer.userID
+            guard let owner else { return Self.envelope(pageSize: pageSize, results: [], facets: [], total: 0) }
+            var members: Set<String> = [owner]
+            if (parameters["levels"].flatMap(Int.init) ?? 0) > 0 {
+                members = owner == viewer.userID ? viewer.principals : try await metadata.principalIDs(ofUser: owner).union([owner])
+            }
+            request.scope = LibraryScope(principalIDs: members, roles: [.manager, .viewer])
+        case "me/manager", "me/manager-all", "me/viewer", "me/viewer-all":
+            guard !viewer.isAnonymous else { return Self.envelope(pageSize: pageSize, results: [], facets: [], total: 0) }
+            request.scope = LibraryScope(principalIDs: viewer.principals, roles: feed.hasPrefix("me/manager") ? [.manager] : [.viewer])
+        default:
+            break
+        }
+
+        let found = try await index.search(request)
+        var results: [JSONValue] = []
+        for hit in found.hits {
+            // An item deleted since the search ran is left out of the page.
+            guard let record = try await metadata.itemRecord(id: hit.itemID) else { continue }
+            var properties = itemProperties(record)
+            properties["sakai:canmanage"] = .bool(access(record, viewer).manage)
+            if let snippet = hit.snippetHTML { properties["snippet"] = .string(snippet) }
+            if !hit.pages.isEmpty { properties["pages"] = .array(hit.pages.map { .int(Int64($0)) }) }
+            results.append(.object(properties))
+        }
+        return Self.envelope(pageSize: pageSize, results: results, facets: found.facets, total: found.total)
+    }
+
+    /// A `q` parameter as a query; a string the parser refuses is a 400 with its reason.
+    private static func parseQuery(_ text: String) throws(HTTPFailure) -> SearchQuery {
+        do {
+            return try QueryParser().parse(text)
+        } catch {
+            throw HTTPFailure.badRequest(error.description)
+        }
+    }
+
+    /// The search envelope with its keys in the order Nakamura wrote them: `items`,
+    /// `results`, `facet_fields`, `total`.
+    static func envelope(pageSize: Int, results: [JSONValue], facets: [TagCount], total: Int) -> Reply {
+        var out = "{\"items\":\(pageSize),\"results\":"
+        JSONValue.array(results).write(to: &out)
+        out += ",\"facet_fields\":"
+        let tags = JSONValue.array(facets.map { .object([$0.tag: .int(Int64($0.count))]) })
+        JSONValue.array([.object(["tagname": tags])]).write(to: &out)
+        out += ",\"total\":\(total)}"
+        return Reply(headers: [("Content-Type", "application/json; charset=utf-8")], body: Array(out.utf8))
+    }
+
+    /// The tags of a refine-by-tag parameter: quoted tags (`"physics" AND "notes"`), or
+    /// plain words separated by `AND`, commas or spaces.
+    static func tagFilter(_ value: String?) -> [String] {
+        guard let value, !value.trimmingCharacters(in: .whitespaces).isEmpty else { return [] }
+        if value.contains("\"") {
+            return value.split(separator: "\"", omittingEmptySubsequences: false).enumerated()
+                .filter { $0.offset % 2 == 1 }.map { String($0.element) }.filter { !$0.isEmpty }
+        }
+        return value.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init).filter { $0 != "AND" }
+    }
+
+    /// The UI's sort keys mapped onto the index's.
+    static func sort(on key: String?, order: String?) -> (SearchSort, Bool) {
+        let ascending = order.map { $0.lowercased().hasPrefix("asc") } ?? false
+        switch key {
+        case "_lastModified", "lastModified": return (.lastModified, ascending)
+        case "_created", "created": return (.created, ascending)
+        case "filename", "title", "sakai:pooled-content-file-name": return (.name, order == nil ? true : ascending)
+        default: return (.relevance, ascending)
+        }
+    }
+}

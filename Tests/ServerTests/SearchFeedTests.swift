@@ -1,0 +1,291 @@
+import Foundation
+import GRDB
+import Indexer
+import Repository
+import Server
+import Testing
+import TestSupport
+
+extension LiveServer {
+    /// Waits until every upload so far is extracted and indexed.
+    func extracted() async {
+        await service.extraction?.idle()
+    }
+}
+
+extension HTTPSession {
+    /// A feed's envelope.
+    func feed(_ path: String, _ query: [(String, String)] = []) async throws -> [String: Any] {
+        let answer = try await get(HTTPSession.target(path, query))
+        guard answer.status == 200 else { throw POSIXError(.EIO) }
+        return answer.object
+    }
+}
+
+/// The ids, total and tag counts of a feed's envelope.
+struct FeedContent: Equatable, CustomStringConvertible {
+    var ids: Set<String>
+    var total: Int
+    var facets: [String: Int]
+
+    init(_ envelope: [String: Any]) {
+        ids = Set((envelope["results"] as? [[String: Any]] ?? []).compactMap { $0["_path"] as? String })
+        total = envelope["total"] as? Int ?? -1
+        let fields = (envelope["facet_fields"] as? [[String: Any]])?.first?["tagname"] as? [[String: Int]] ?? []
+        facets = fields.reduce(into: [:]) { counts, entry in counts.merge(entry) { a, _ in a } }
+    }
+
+    init(ids: Set<String>, facets: [String: Int]) {
+        self.ids = ids
+        total = ids.count
+        self.facets = facets
+    }
+
+    var description: String { "\(total) \(ids.sorted()) \(facets)" }
+}
+
+@Suite struct SearchFeedTests {
+    static let sample = PoolTests.sample
+
+    @Test func wordsInsideEachUploadedDocumentFindItWithASnippetAndThePDFPage() async throws {
+        try await withServer { server in
+            let (alice, _) = try await server.register("alice")
+            let pdf = try Array(Data(contentsOf: Self.sample.appendingPathComponent("biology/biology-lecture-3.pdf")))
+            let html = Array("<html><head><title>Field trip</title></head><body><p>We counted quandoptera by the river.</p></body></html>".utf8)
+            let text = Array("Reading list: the zyxtrellium papers, then the rest.\n".utf8)
+            var ids: [String: String] = [:]
+            for (name, bytes) in [("lecture.pdf", pdf), ("trip.html", html), ("reading.txt", text)] {
+                let id = try await alice.uploadOne(name, bytes)
+                try await alice.post("/p/\(id)", [("sakai:permissions", "everyone"), ("sakai:description", "course material")])
+                try await alice.setPermissions(id, "everyone")
+                ids[name] = id
+            }
+            await server.extracted()
+
+            let (bob, _) = try await server.register("bob")
+            for (word, name) in [("mitochondria", "lecture.pdf"), ("quandoptera", "trip.html"), ("zyxtrellium", "reading.txt")] {
+                let answer = try await bob.get(HTTPSession.target("/var/search/pool/all.json", [("q", word), ("items", "10")]))
+                #expect(answer.status == 200)
+                // The envelope's keys come in the order the UI's parsers were written against.
+                let text = answer.text
+                let positions = ["\"items\":", "\"results\":", "\"facet_fields\":", "\"total\":"].map { text.range(of: $0)?.lowerBound }
+                #expect(positions.allSatisfy { $0 != nil } && positions.map { $0! } == positions.map { $0! }.sorted(), "\(text.prefix(80))")
+                let envelope = answer.object
+                #expect(envelope["total"] as? Int == 1, "\(word)")
+                let result = try #require((envelope["results"] as? [[String: Any]])?.first)
+                #expect(result["_path"] as? String == ids[name])
+                #expect((result["snippet"] as? String)?.lowercased().contains("<b>\(word)</b>") == true, "\(result["snippet"] ?? "none")")
+                if name == "lecture.pdf" { #expect(result["pages"] as? [Int] == [2]) }
+            }
+            // Anonymous visitors find none of them: they are for logged-in users.
+            let anonymous = try await server.session().feed("/var/search/pool/all.json", [("q", "mitochondria")])
+            #expect(FeedContent(anonymous).total == 0)
+        }
+    }
+
+    @Test func aNewVersionReplacesTheSearchableText() async throws {
+        try await withServer { server in
+            let (alice, _) = try await server.register("alice")
+            let id = try await alice.uploadOne("draft.txt", Array("the first draft mentions vorpalite".utf8))
+            await server.extracted()
+            #expect(FeedContent(try await alice.feed("/var/search/pool/all.json", [("q", "vorpalite")])).ids == [id])
+            #expect(try await alice.upload([("draft.txt", Array("the second draft mentions jabberwock".utf8))], to: "/system/pool/createfile.\(id)").status == 200)
+            await server.extracted()
+            #expect(FeedContent(try await alice.feed("/var/search/pool/all.json", [("q", "vorpalite")])).total == 0)
+            #expect(FeedContent(try await alice.feed("/var/search/pool/all.json", [("q", "jabberwock")])).ids == [id])
+        }
+    }
+
+    @Test func pagingSortingAndFiltersCoverEveryItemOnce() async throws {
+        try await withServer { server in
+            let (alice, _) = try await server.register("alice")
+            var ids: [String] = []
+            for n in 0..<7 {
+                let id = try await alice.uploadOne("file-\(n).txt", Array("shared word number \(n)".utf8))
+                try await alice.post("/p/\(id)", [(":operation", "tag"), ("key", n % 2 == 0 ? "/tags/even" : "/tags/odd")])
+                ids.append(id)
+            }
+            await server.extracted()
+            var seen: [String] = []
+            for page in 0..<3 {
+                let envelope = try await alice.feed(
+                    "/var/search/pool/manager-viewer.json",
+                    [("items", "3"), ("page", "\(page)"), ("sortOn", "filename"), ("sortOrder", "asc")])
+                #expect(envelope["total"] as? Int == 7)
+                #expect(envelope["items"] as? Int == 3)
+                seen += (envelope["results"] as? [[String: Any]] ?? []).compactMap { $0["_path"] as? String }
+            }
+            #expect(seen == ids, "sorted by file name, each exactly once")
+            let past = try await alice.feed("/var/search/pool/manager-viewer.json", [("items", "3"), ("page", "9")])
+            #expect((past["results"] as? [Any])?.isEmpty == true && past["total"] as? Int == 7)
+
+            let even = FeedContent(try await alice.feed("/var/search/pool/all-all.json", [("tags", "\"even\"")]))
+            #expect(even.ids == Set(ids.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)))
+            #expect(even.facets == ["even": 4])
+            let everything = FeedContent(try await alice.feed("/var/search/pool/all.json", [("q", "shared")]))
+            #expect(everything.facets == ["even": 4, "odd": 3])
+            #expect(FeedContent(try await alice.feed("/var/search/pool/all-all.json", [("mimetype", "text/*")])).total == 7)
+            #expect(FeedContent(try await alice.feed("/var/search/pool/all-all.json", [("mimetype", "application/pdf")])).total == 0)
+            let invalid = try await alice.get("/var/search/pool/all.json?q=-shared")
+            #expect(invalid.status == 400)
+            #expect(invalid.text.contains("invalid query"))
+            #expect(FeedContent(try await alice.feed("/var/search/pool/all.json", [("q", "\"unclosed")])).total == 0)
+        }
+    }
+
+    /// Users in random groups, items with random visibility, grants and tags: every feed, for
+    /// every user and for anonymous, must show exactly what a brute-force model says they may
+    /// read, before and after the sharing changes.
+    @Test(arguments: [11, 29])
+    func everyFeedShowsExactlyWhatEachViewerMayRead(seed: UInt64) async throws {
+        var random = SeededRandom(seed: seed)
+        try await withServer { server in
+            let vocabulary = ["alpha", "bravo", "delta", "echo", "golf", "hotel"]
+            let tagNames = ["red", "green", "blue"]
+            var users: [(session: HTTPSession, id: String)] = []
+            for n in 0..<5 { users.append(try await server.register("user\(n)")) }
+            // Groups are made in the database (their API comes later).
+            var groups: [String: Set<String>] = [:]
+            try await server.site.metadata.database.write { db in
+                for g in 0..<3 {
+                    let id = "group\(g)"
+                    try db.execute(sql: "INSERT INTO principal (id, kind, createdAt, lastModifiedAt) VALUES (?, 'group', 0, 0)", arguments: [id])
+                    try db.execute(sql: "INSERT INTO userGroup (id) VALUES (?)", arguments: [id])
+                }
+            }
+            for g in 0..<3 {
+                let members = Set(users.map(\.id).filter { _ in random.next() % 2 == 0 })
+                groups["group\(g)"] = members
+                try await server.site.metadata.database.write { [members] db in
+                    for member in members {
+                        try db.execute(sql: "INSERT INTO groupMembership (groupId, memberId, addedAt) VALUES (?, ?, 0)", arguments: ["group\(g)", member])
+                    }
+                }
+            }
+            // Every write through the server drops cached sessions, so the uploads below make
+            // each session read its memberships afresh.
+            var model = SharingModel(groups: groups)
+            for n in 0..<24 {
+                let owner = users[Int(random.next() % UInt64(users.count))]
+                let words = (0..<4).map { _ in vocabulary[Int(random.next() % UInt64(vocabulary.count))] }
+                let id = try await owner.session.uploadOne("doc-\(n).txt", Array(words.joined(separator: " ").utf8))
+                var item = SharingModel.Item(words: words, managers: [owner.id])
+                let permissions = ["public", "everyone", "private"][Int(random.next() % 3)]
+                try await owner.session.setPermissions(id, permissions)
+                item.visibility = permissions
+                for principal in users.map(\.id) + groups.keys.sorted() where random.next() % 5 == 0 {
+                    let role = random.next() % 3 == 0 ? "editor" : "viewer"
+                    #expect(try await owner.session.post("/p/\(id).members.html", [(":\(role)", principal)]).status == 200)
+                    if role == "editor" { item.editors.insert(principal) } else { item.viewers.insert(principal) }
+                }
+                for tag in tagNames where random.next() % 3 == 0 {
+                    try await owner.session.post("/p/\(id)", [(":operation", "tag"), ("key", "/tags/\(tag)")])
+                    item.tags.insert(tag)
+                }
+                model.items[id] = item
+            }
+            await server.extracted()
+
+            let viewers: [(HTTPSession, String?)] = users.map { ($0.session, $0.id) } + [(server.session(), nil)]
+            try await Self.compareEveryFeed(viewers, model, vocabulary: vocabulary)
+
+            // Change the sharing of half the items, then look again at once.
+            for id in model.items.keys.sorted() where random.next() % 2 == 0 {
+                var item = model.items[id]!
+                let manager = users.first { item.managers.contains($0.id) }!
+                let permissions = ["public", "everyone", "private"][Int(random.next() % 3)]
+                try await manager.session.setPermissions(id, permissions)
+                item.visibility = permissions
+                if let removed = item.viewers.sorted().randomElement(using: &random) {
+                    try await manager.session.post("/p/\(id).members.html", [(":viewer@Delete", removed)])
+                    item.viewers.remove(removed)
+                }
+                let added = users[Int(random.next() % UInt64(users.count))].id
+                try await manager.session.post("/p/\(id).members.html", [(":viewer", added)])
+                item.viewers.insert(added)
+                model.items[id] = item
+            }
+            try await Self.compareEveryFeed(viewers, model, vocabulary: vocabulary)
+        }
+    }
+
+    static func compareEveryFeed(_ viewers: [(HTTPSession, String?)], _ model: SharingModel, vocabulary: [String]) async throws {
+        let queries: [(q: String, matches: ([String]) -> Bool)] = [
+            ("alpha", { $0.contains("alpha") }),
+            ("bravo OR delta", { $0.contains("bravo") || $0.contains("delta") }),
+            ("echo golf", { $0.contains("echo") && $0.contains("golf") }),
+            ("\"hotel alpha\"", { words in zip(words, words.dropFirst()).contains { $0 == ("hotel", "alpha") } }),
+            ("alph*", { $0.contains("alpha") }),
+        ]
+        for (session, user) in viewers {
+            let who = user ?? "anonymous"
+            for (q, matches) in queries {
+                let found = FeedContent(try await session.feed("/var/search/pool/all.json", [("q", q), ("items", "100")]))
+                #expect(found == model.expected(for: user) { matches($0.words) }, "\(who) q=\(q)")
+            }
+            let all = FeedContent(try await session.feed("/var/search/pool/all-all.json", [("items", "100")]))
+            #expect(all == model.expected(for: user) { _ in true }, "\(who) all-all")
+            let red = FeedContent(try await session.feed("/var/search/pool/all-all.json", [("items", "100"), ("tags", "\"red\"")]))
+            #expect(red == model.expected(for: user) { $0.tags.contains("red") }, "\(who) tags=red")
+            let library = FeedContent(try await session.feed("/var/search/pool/manager-viewer.json", [("items", "100")]))
+            #expect(library == model.expected(for: user, library: user.map { [$0] } ?? []) { _ in user != nil }, "\(who) library")
+            let principals = user.map { model.principals(of: $0) } ?? []
+            let managed = FeedContent(try await session.feed("/var/search/pool/me/manager-all.json", [("items", "100")]))
+            #expect(managed == model.expected(for: user) { item in user != nil && !item.managers.isDisjoint(with: principals) }, "\(who) manager")
+            let viewed = FeedContent(try await session.feed("/var/search/pool/me/viewer-all.json", [("items", "100")]))
+            #expect(viewed == model.expected(for: user) { item in user != nil && !item.viewers.isDisjoint(with: principals) }, "\(who) viewer")
+        }
+    }
+}
+
+/// The brute-force model of who may read what.
+struct SharingModel {
+    struct Item {
+        var words: [String]
+        var managers: Set<String>
+        var editors: Set<String> = []
+        var viewers: Set<String> = []
+        var visibility = "private"
+        var tags: Set<String> = []
+    }
+
+    var groups: [String: Set<String>]
+    var items: [String: Item] = [:]
+
+    func principals(of user: String) -> Set<String> {
+        Set(groups.filter { $0.value.contains(user) }.keys).union([user])
+    }
+
+    func readable(_ item: Item, by user: String?) -> Bool {
+        if item.visibility == "public" { return true }
+        guard let user else { return false }
+        if item.visibility == "everyone" { return true }
+        return !item.managers.union(item.editors).union(item.viewers).isDisjoint(with: principals(of: user))
+    }
+
+    /// What a feed must show `user`: readable items that pass `filter` (and, for a library,
+    /// in which one of `library` is a manager or viewer), with their tag counts.
+    func expected(for user: String?, library: Set<String>? = nil, _ filter: (Item) -> Bool) -> FeedContent {
+        var ids: Set<String> = []
+        var facets: [String: Int] = [:]
+        for (id, item) in items where readable(item, by: user) && filter(item) {
+            if let library, item.managers.union(item.viewers).isDisjoint(with: library) { continue }
+            ids.insert(id)
+            for tag in item.tags { facets[tag, default: 0] += 1 }
+        }
+        return FeedContent(ids: ids, facets: facets)
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so a failing seed can be replayed.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
