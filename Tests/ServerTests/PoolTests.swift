@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Indexer
 import Repository
 import Server
@@ -215,30 +216,62 @@ extension HTTPSession {
         }
     }
 
-    @Test func theSameFileUploadedByManyUsersIsOneBlobAndOneExtraction() async throws {
+    @Test func theSameFileUploadedByAHundredUsersIsOneBlobAHundredItemsAndOneExtraction() async throws {
         try await withServer { server in
             let pdf = try Array(Data(contentsOf: Self.sample.appendingPathComponent("biology/biology-lecture-1.pdf")))
             var ids: Set<String> = []
-            for n in 0..<5 {
-                let (user, _) = try await server.register("user\(n)")
-                let answer = try await user.upload([("copy-\(n).pdf", pdf)])
+            for n in 0..<100 {
+                // Accounts made directly, and HTTP Basic for the uploads: registration through
+                // the API is rate-limited per address.
+                let login = "user\(n)"
+                _ = try await server.site.metadata.createUser(NewUser(loginName: login, firstName: "U", lastName: "\(n)"), password: "pw-\(login)")
+                let session = server.session()
+                session.extraHeaders = [("Authorization", "Basic " + Data("\(login):pw-\(login)".utf8).base64EncodedString())]
+                let answer = try await session.upload([("copy-\(n).pdf", pdf)])
                 #expect(answer.status == 201)
                 let entry = try #require(answer.object["copy-\(n).pdf"] as? [String: Any])
                 // The answer is that of a new upload: nothing says the bytes were stored before.
-                let keys = Set((entry["item"] as? [String: Any] ?? [:]).keys)
-                #expect(keys.isSuperset(of: ["_path", "_length", "_mimeType"]))
+                let item = entry["item"] as? [String: Any] ?? [:]
+                #expect(item["_length"] as? Int == pdf.count && item["sakai:pooled-content-file-name"] as? String == "copy-\(n).pdf")
                 ids.insert(try #require(entry["poolId"] as? String))
             }
-            #expect(ids.count == 5)
+            #expect(ids.count == 100)
             let blobs = try server.site.blobs.allBlobIDs()
             #expect(blobs.count == 1)
-            await server.service.extraction?.idle()
-            let extraction = try await SQLiteSearchIndex(metadata: server.site.metadata).extraction(of: try #require(blobs.first))
+            await server.extracted()
+            let index = SQLiteSearchIndex(metadata: server.site.metadata)
+            let extraction = try await index.extraction(of: try #require(blobs.first))
             #expect(extraction?.outcome == .indexed)
             #expect(extraction?.pageCount ?? 0 > 1)
+            let jobs = try await server.site.metadata.database.read { db in
+                try Row.fetchAll(db, sql: "SELECT state, attempts FROM extractionJob").map { "\($0["state"] as String) \($0["attempts"] as Int)" }
+            }
+            #expect(jobs == ["done 1"], "one extraction, done once")
             let statistics = try await server.site.metadata.statistics()
-            #expect(statistics.items == 5)
+            #expect(statistics.items == 100)
             #expect(statistics.blobs == 1)
+        }
+    }
+
+    @Test func deletingAnItemFreesItsBlobOnlyWhenNothingElseReferencesIt() async throws {
+        try await withServer { server in
+            let (alice, _) = try await server.register("alice")
+            let (bob, _) = try await server.register("bob")
+            let shared = Array("the same bytes twice".utf8)
+            let first = try await alice.uploadOne("a.txt", shared)
+            let second = try await bob.uploadOne("b.txt", shared)
+            let own = try await alice.uploadOne("c.txt", Array("bytes of their own".utf8))
+            #expect(try server.site.blobs.allBlobIDs().count == 2)
+
+            #expect(try await alice.post("/p/\(first)", [(":operation", "delete")]).status == 200)
+            #expect(try await server.site.collectGarbage().removedBlobs.isEmpty, "b.txt still holds the shared bytes")
+            #expect(try await bob.get("/p/\(second)").text == "the same bytes twice")
+
+            #expect(try await alice.post("/p/\(own)", [(":operation", "delete")]).status == 200)
+            #expect(try await server.site.collectGarbage().removedBlobs.count == 1)
+            #expect(try await bob.post("/p/\(second)", [(":operation", "delete")]).status == 200)
+            #expect(try await server.site.collectGarbage().removedBlobs.count == 1)
+            #expect(try server.site.blobs.allBlobIDs().isEmpty)
         }
     }
 }
