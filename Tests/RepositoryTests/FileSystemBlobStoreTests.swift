@@ -20,6 +20,33 @@ import Testing
         #expect(dir.files(under: "tmp").isEmpty)
     }
 
+    /// Full buffers are written directly to disk, in parallel and out of order, and a partial
+    /// last one through the page cache: whatever the length and however the bytes arrive, the
+    /// stored file and the id must be those of the bytes.
+    @Test(arguments: [0, 1, 4095, 4096, 512 << 10, (512 << 10) + 1, (3 << 20) + 123, 5 << 20])
+    func storedBytesAndTheirIDMatchTheSourceAtEveryLength(length: Int) throws {
+        let dir = try TemporaryDirectory()
+        let store = try FileSystemBlobStore(root: dir.url)
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let writer = try store.beginWrite()
+        var offset = 0
+        var piece = 1
+        while offset < bytes.count {
+            // Pieces of growing, uneven sizes, as a network delivers them.
+            let end = min(bytes.count, offset + piece)
+            try writer.append(Array(bytes[offset..<end]))
+            offset = end
+            piece = piece * 3 + 7
+        }
+        let staged = try writer.finish()
+        #expect(staged.id == BlobID(hashing: Data(bytes)))
+        #expect(staged.length == Int64(length))
+        try store.publish(staged)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: store.path(for: staged.id))) == Data(bytes))
+        #expect(try store.verify(staged.id) == .intact)
+    }
+
     @Test func writingTheSameBytesAgainKeepsTheStoredCopy() throws {
         let dir = try TemporaryDirectory()
         let store = try FileSystemBlobStore(root: dir.url)

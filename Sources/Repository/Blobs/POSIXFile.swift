@@ -10,8 +10,30 @@ import Darwin
 enum POSIXFile {
     static let chunkSize = 1 << 20
 
+    /// Linux's `O_DIRECT`, which Swift's Glibc module does not export (0 elsewhere).
+    static let directIO: Int32 = {
+        #if os(Linux) && arch(x86_64)
+        return 0o40000
+        #elseif os(Linux) && arch(arm64)
+        return 0o200000
+        #else
+        return 0
+        #endif
+    }()
+
     static func error(_ what: String, code: Int32 = errno) -> RepositoryError {
         .storage("\(what): \(String(cString: strerror(code)))")
+    }
+
+    /// Writes all of `bytes` at `offset`, leaving the file position alone.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            if n < 0, errno == EINTR { continue }
+            if n < 0 { throw error("cannot write") }
+            done += n
+        }
     }
 
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws {

@@ -11,7 +11,7 @@ final class PipelinedHasher: @unchecked Sendable {
     // @unchecked: `hasher` is touched only on `queue`, and `pool` only under `lock`; buffers
     // move between the caller and the queue through `submit`, never shared while in use.
     static let bufferSize = 512 << 10
-    static let bufferCount = 4
+    static let bufferCount = 8
 
     private let queue = DispatchQueue(label: "oaken.blob-hasher")
     private let slots = DispatchSemaphore(value: PipelinedHasher.bufferCount)
@@ -31,13 +31,13 @@ final class PipelinedHasher: @unchecked Sendable {
         }
     }
 
-    /// Hands over the first `count` bytes of an acquired buffer for hashing, in order; the
-    /// buffer returns to the pool when they are hashed.
-    func submit(_ buffer: UnsafeMutableRawBufferPointer, count: Int) {
+    /// Hands over the first `count` bytes of an acquired buffer for hashing, in order, and
+    /// calls `hashed` once they are (the caller then still owns the buffer).
+    func submit(_ buffer: UnsafeMutableRawBufferPointer, count: Int, hashed: @escaping @Sendable () -> Void) {
         let handOff = HandOff(buffer: buffer)
         queue.async {
             self.hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: handOff.buffer[..<count]))
-            self.release(handOff.buffer)
+            hashed()
         }
     }
 
