@@ -1,0 +1,159 @@
+"""Search over HTTP against the raw FTS5 query on the same database file, in the same run.
+
+A site of generated text documents is spread over 20 owners, a third public, a third for
+logged-in users and a third private and shared with one of 40 groups. A user who belongs to 20
+of those groups searches `/var/search/pool/all.json` (a page of 25, with its total, tag facets
+and snippets) for a rare term, a common term, an AND, a phrase and a prefix; the reference is
+the bare FTS5 query for the top ten rows with their snippets, run by Python's sqlite3 (the same
+system library) on the same file. Prints p50 and p99 of each and the ratios.
+
+BENCH_SEARCH_SIZES (default "10000,100000") sets the sites' sizes, BENCH_SEARCH_REPS (default
+20) the timed requests per query.
+"""
+import http.client
+import os
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+from benchlib import OAKEN, ROOT, row, section
+from server import free_port, post, wait_for
+
+sys.path.insert(0, os.path.join(ROOT, "corpus"))
+from generate import zipf_words  # noqa: E402
+
+GENERATE = os.path.join(ROOT, "corpus", "generate.py")
+SIZES = [int(n) for n in os.environ.get("BENCH_SEARCH_SIZES", "10000,100000").split(",") if n]
+REPS = int(os.environ.get("BENCH_SEARCH_REPS", "20"))
+OWNERS, GROUPS, MEMBERSHIPS = 20, 40, 20
+PASSWORD = "bench password"
+
+
+def percentile(times, fraction):
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def build_site(work, size):
+    """Indexes `size` generated documents, then spreads them over owners, visibilities and
+    group grants directly in the database (before the server starts)."""
+    corpus = os.path.join(work, f"corpus-{size}")
+    data = os.path.join(work, f"data-{size}")
+    subprocess.run([sys.executable, GENERATE, "zipf", corpus, "--count", str(size), "--kinds", "txt", "--seed", "3"], check=True)
+    subprocess.run([OAKEN, "index", corpus, "--data", data], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    shutil.rmtree(corpus)
+    password_file = os.path.join(work, "password")
+    with open(password_file, "w") as f:
+        f.write(PASSWORD + "\n")
+    for login in ["searcher"] + [f"owner{n}" for n in range(OWNERS)]:
+        subprocess.run([OAKEN, "user", "add", login, "--first-name", "Bench", "--last-name", login, "--data", data,
+                        "--password-file", password_file], check=True, stdout=subprocess.DEVNULL)
+    rng = random.Random(5)
+    db = sqlite3.connect(os.path.join(data, "oaken.sqlite"))
+    with db:
+        ids = {login: uid for uid, login in db.execute("SELECT id, loginName FROM user")}
+        owners = [ids[f"owner{n}"] for n in range(OWNERS)]
+        groups = [f"bench-group-{n}" for n in range(GROUPS)]
+        for group in groups:
+            db.execute("INSERT INTO principal (id, kind, createdAt, lastModifiedAt) VALUES (?, 'group', 0, 0)", (group,))
+            db.execute("INSERT INTO userGroup (id, title) VALUES (?, ?)", (group, group))
+        for group in rng.sample(groups, MEMBERSHIPS):
+            db.execute("INSERT INTO groupMembership (groupId, memberId, addedAt) VALUES (?, ?, 0)", (group, ids["searcher"]))
+        items = [item for (item,) in db.execute("SELECT id FROM contentItem ORDER BY createdAt, id")]
+        for n, item in enumerate(items):
+            owner = owners[n % OWNERS]
+            visibility = ("public", "logged-in", "private")[rng.randrange(3)]
+            db.execute("UPDATE contentItem SET createdBy = ?, lastModifiedBy = ?, visibility = ? WHERE id = ?",
+                       (owner, owner, visibility, item))
+            db.execute("UPDATE contentGrant SET principalId = ? WHERE itemId = ? AND role = 'manager'", (owner, item))
+            if visibility == "private":
+                db.execute("INSERT INTO contentGrant (itemId, principalId, role, grantedAt) VALUES (?, ?, 'viewer', 0)",
+                           (item, rng.choice(groups)))
+    db.close()
+    return data
+
+
+def timed_gets(port, cookie, target, reps):
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    headers = {"Cookie": cookie}
+    times, body = [], b""
+    for n in range(reps + 2):
+        start = time.perf_counter()
+        connection.request("GET", target, headers=headers)
+        reply = connection.getresponse()
+        body = reply.read()
+        if reply.status != 200:
+            raise SystemExit(f"{target}: {reply.status} {body[:200]}")
+        if n >= 2:
+            times.append((time.perf_counter() - start) * 1000)
+    connection.close()
+    return times, body
+
+
+def raw_times(db_path, fts, reps):
+    connection = sqlite3.connect(db_path)
+    statement = ("SELECT rowid, snippet(bodyText, -1, char(2), char(3), '…', 24) FROM bodyText "
+                 "WHERE bodyText MATCH ? ORDER BY rank LIMIT 10")
+    connection.execute(statement, (fts,)).fetchall()
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        connection.execute(statement, (fts,)).fetchall()
+        times.append((time.perf_counter() - start) * 1000)
+    connection.close()
+    return times
+
+
+def measure(work, size):
+    started = time.perf_counter()
+    data = build_site(work, size)
+    build_seconds = time.perf_counter() - started
+    port = free_port()
+    server = subprocess.Popen([OAKEN, "serve", "--data", data, "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env=dict(os.environ, OAKEN_ADMIN_PASSWORD="bench admin password"))
+    try:
+        wait_for(port, "/system/me")
+        cookie = post(port, "/system/sling/formlogin",
+                      {"sakaiauth:login": "1", "sakaiauth:un": "searcher", "sakaiauth:pw": PASSWORD}).split(";")[0]
+        words = zipf_words(random.Random(7), 50_000)
+        queries = [
+            ("rare term", words[20000], f'"{words[20000]}"'),
+            ("common term", words[0], f'"{words[0]}"'),
+            ("AND", f"{words[40]} {words[90]}", f'"{words[40]}" AND "{words[90]}"'),
+            ("phrase", f'"{words[0]} {words[1]}"', f'"{words[0]} {words[1]}"'),
+            ("prefix", words[12][:3] + "*", f'"{words[12][:3]}" *'),
+        ]
+        section(f"search at {size} items over HTTP, as a user in {MEMBERSHIPS} groups, vs raw FTS5 "
+                f"(site built in {build_seconds:.0f} s; {REPS} requests each)")
+        print(f"  {'query':<13}{'http p50':>10}{'p99':>9}{'raw p50':>10}{'p99':>9}{'p50 ratio':>11}{'p99 ratio':>11}{'total':>8}")
+        for label, q, fts in queries:
+            target = "/var/search/pool/all.json?" + urllib.parse.urlencode({"q": q, "items": "25"})
+            times, body = timed_gets(port, cookie, target, REPS)
+            total = body.rsplit(b'"total":', 1)[-1].rstrip(b"}")
+            raw = raw_times(os.path.join(data, "oaken.sqlite"), fts, REPS)
+            h50, h99, r50, r99 = percentile(times, 0.5), percentile(times, 0.99), percentile(raw, 0.5), percentile(raw, 0.99)
+            print(f"  {label:<13}{h50:8.1f}ms{h99:7.1f}ms{r50:8.1f}ms{r99:7.1f}ms{h50 / max(r50, 0.001):10.1f}x"
+                  f"{h99 / max(r99, 0.001):10.1f}x{total.decode():>8}")
+        row("targets", "rare-term p99 <= 2x raw; every query under 100 ms at 100000 items")
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="oaken-bench-search-")
+    try:
+        for size in SIZES:
+            measure(work, size)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
