@@ -6,6 +6,8 @@ import Repository
 package struct SQLiteSearchIndex: Sendable {
     package let database: DatabasePool
     let readGate: ReadGate
+    /// What searches know of every item in memory; shared by copies of this index.
+    let catalog = SearchCatalog()
 
     /// The index in the site's database, sharing its read admission.
     package init(metadata: SQLiteMetadataStore) {
@@ -90,7 +92,7 @@ package struct SQLiteSearchIndex: Sendable {
             let existing = try Set(String.fetchAll(
                 db.cachedStatement(sql: "SELECT b.id FROM json_each(?) j JOIN blob b ON b.id = j.value"), arguments: [ids]))
             let indexed = try Set(String.fetchAll(
-                db.cachedStatement(sql: "SELECT DISTINCT r.blobId FROM json_each(?) j JOIN bodyRow r ON r.blobId = j.value"),
+                db.cachedStatement(sql: "SELECT t.blobId FROM json_each(?) j JOIN blobText t ON t.blobId = j.value"),
                 arguments: [ids]))
             for (blob, result) in results where existing.contains(blob.description) {
                 try Self.store(result, for: blob, replacing: indexed.contains(blob.description), at: now, in: db)
@@ -149,54 +151,47 @@ package struct SQLiteSearchIndex: Sendable {
         }
     }
 
-    /// Writes one blob's rows and how its extraction ended; with `replacing`, its earlier rows
-    /// go first. The lookup of those
-    /// is in `bodyRow`, not the FTS table: any read of an FTS5 table flushes its pending
-    /// inserts into a new segment, and doing that once per document makes bulk indexing
-    /// several times slower.
+    /// Writes how one blob's extraction ended and its rows; with `replacing`, its earlier rows
+    /// go first. Rows are found by their rowid range (see `SearchIndexSchema`), never by
+    /// reading the FTS table: any read of an FTS5 table flushes its pending inserts into a new
+    /// segment, and doing that once per document makes bulk indexing several times slower.
     private static func store(
         _ result: ExtractionResult, for blob: BlobID, replacing: Bool, at now: Int64, in db: Database
     ) throws {
-        let id = blob.description
-        if replacing {
-            let previous = try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM bodyRow WHERE blobId = ?"), arguments: [id])
-            for row in previous {
-                try db.cachedStatement(sql: "DELETE FROM bodyText WHERE rowid = ?").execute(arguments: [row])
-            }
-            try db.cachedStatement(sql: "DELETE FROM bodyRow WHERE blobId = ?").execute(arguments: [id])
-        }
         let text = result.text
-        if let text {
-            var heading = [text.title, text.author].compactMap { $0 }.joined(separator: " — ")
-            for (index, page) in text.pages.enumerated() where page.hasVisibleText {
-                try insertBodyRow(
-                    db, blob: id, page: text.hasPageNumbers ? index + 1 : nil,
-                    title: heading.isEmpty ? nil : heading, body: page)
-                heading = ""
-            }
-            if !heading.isEmpty {
-                try insertBodyRow(db, blob: id, page: nil, title: heading, body: nil)
-            }
-        }
-        try db.cachedStatement(sql: """
-                INSERT INTO blobText (blobId, outcome, detail, mediaType, pageCount, characters, truncated,
+        guard let number = try Int64.fetchOne(
+            db.cachedStatement(sql: """
+                INSERT INTO blobText (blobId, paged, outcome, detail, mediaType, pageCount, characters, truncated,
                     title, author, description, extractedAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (blobId) DO UPDATE SET outcome = excluded.outcome, detail = excluded.detail,
-                    mediaType = excluded.mediaType, pageCount = excluded.pageCount,
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (blobId) DO UPDATE SET paged = excluded.paged, outcome = excluded.outcome,
+                    detail = excluded.detail, mediaType = excluded.mediaType, pageCount = excluded.pageCount,
                     characters = excluded.characters, truncated = excluded.truncated, title = excluded.title,
                     author = excluded.author, description = excluded.description,
                     extractedAt = excluded.extractedAt
-                """).execute(arguments: [
-                id, result.outcome.rawValue, result.detail, result.mediaType, text?.pageCount ?? 0,
-                text?.textBytes ?? 0, text?.truncated ?? false, text?.title, text?.author,
+                RETURNING number
+                """),
+            arguments: [
+                blob.description, text?.hasPageNumbers ?? false, result.outcome.rawValue, result.detail, result.mediaType,
+                text?.pageCount ?? 0, text?.textBytes ?? 0, text?.truncated ?? false, text?.title, text?.author,
                 text?.description, now,
             ])
-    }
-
-    private static func insertBodyRow(_ db: Database, blob: String, page: Int?, title: String?, body: String?) throws {
-        try db.cachedStatement(sql: "INSERT INTO bodyRow (blobId, page) VALUES (?, ?)").execute(arguments: [blob, page])
-        try db.cachedStatement(sql: "INSERT INTO bodyText (rowid, title, body) VALUES (?, ?, ?)").execute(arguments: [db.lastInsertedRowID, title, body])
+        else { throw RepositoryError.storage("no number was given to the text of \(blob)") }
+        let first = number << SearchIndexSchema.pageBits
+        if replacing {
+            try db.cachedStatement(sql: "DELETE FROM bodyText WHERE rowid BETWEEN ? AND ?")
+                .execute(arguments: [first, first + Int64(SearchIndexSchema.maximumPages - 1)])
+        }
+        guard let text else { return }
+        let insert = try db.cachedStatement(sql: "INSERT INTO bodyText (rowid, title, body) VALUES (?, ?, ?)")
+        var heading = [text.title, text.author].compactMap { $0 }.joined(separator: " — ")
+        for (index, page) in text.pages.enumerated().prefix(SearchIndexSchema.maximumPages) where page.hasVisibleText {
+            try insert.execute(arguments: [first + Int64(index), heading.isEmpty ? nil : heading, page])
+            heading = ""
+        }
+        if !heading.isEmpty {
+            try insert.execute(arguments: [first, heading, nil])
+        }
     }
 
     /// How the blob's extraction ended, or `nil` when it has not been extracted.

@@ -8,10 +8,16 @@ import GRDB
 ///   item by `itemRow`. Triggers keep it in step with `contentItem` and `contentTag`, so a
 ///   renamed or retagged item is found under its new words in the very next query.
 /// - `bodyText` (FTS5) has one row per page of a PDF or chunk of an HTML or text body (the
-///   document's own title on the first), mapped to its blob and page by `bodyRow`. Body rows
-///   belong to a blob, not an item, so a blob shared by many items is indexed once.
-/// - `blobText` records, per blob, how extraction ended. Like the body rows, it is removed by
-///   a trigger when its blob is (a foreign key would cost a lookup per indexed document).
+///   document's own title on the first). Body rows belong to a blob, not an item, so a blob
+///   shared by many items is indexed once. A row's id says whose it is: the blob's `number`
+///   in `blobText` times 2^20, plus the page (from 0), so no table is needed to map hits to
+///   blobs and pages, and a blob's rows are one rowid range.
+/// - `blobText` records, per blob, its number and how extraction ended. Like the body rows,
+///   it is removed by a trigger when its blob is (a foreign key would cost a lookup per
+///   indexed document). Numbers are never reused.
+/// - `searchChange` logs every item whose searchable facts changed (its row, grants, tags,
+///   current version), so that an in-memory catalog of them (`SearchCatalog`) can catch up
+///   with the database exactly, before each query, by reading only what changed.
 ///
 /// The two FTS tables are apart because they live differently: item rows are few and
 /// rewritten whenever an item changes, body rows are many and only ever appended or dropped
@@ -24,7 +30,11 @@ import GRDB
 /// matched word for word, only less forgivingly. Two- and three-character prefix indexes keep
 /// prefix queries (`photo*`) off a full scan of the vocabulary.
 enum SearchIndexSchema {
-    static let formatVersion = 3
+    static let formatVersion = 4
+
+    /// Body rows of a blob: `number << pageBits | page`.
+    static let pageBits: Int64 = 20
+    static let maximumPages = 1 << 20
 
     /// bm25 weights of an item's name, description and tags, and of a body's title and text:
     /// an item's own fields outrank words deep in its body.
@@ -48,10 +58,10 @@ enum SearchIndexSchema {
         let stored = try Int.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM indexSetting WHERE key = 'formatVersion'")
         guard stored != formatVersion else { return false }
         for trigger in ["contentItem_index_insert", "contentItem_index_update", "contentItem_index_delete",
-                        "contentTag_index_insert", "contentTag_index_delete", "blob_index_delete"] {
+                        "contentTag_index_insert", "contentTag_index_delete", "blob_index_delete"] + changeTriggers.map(\.name) {
             try db.execute(sql: "DROP TRIGGER IF EXISTS \(trigger)")
         }
-        for table in ["searchText", "searchRow", "itemText", "itemRow", "bodyText", "bodyRow", "blobText"] {
+        for table in ["searchText", "searchRow", "itemText", "itemRow", "bodyText", "bodyRow", "blobText", "searchChange"] {
             try db.execute(sql: "DROP TABLE IF EXISTS \(table)")
         }
         try create(db)
@@ -76,10 +86,24 @@ enum SearchIndexSchema {
         """
     }
 
+    /// The triggers that log changed items in `searchChange`.
+    static let changeTriggers: [(name: String, event: String, item: String)] = [
+        ("contentItem_change_insert", "AFTER INSERT ON contentItem", "new.id"),
+        ("contentItem_change_update", "AFTER UPDATE ON contentItem", "new.id"),
+        ("contentItem_change_delete", "AFTER DELETE ON contentItem", "old.id"),
+        ("contentGrant_change_insert", "AFTER INSERT ON contentGrant", "new.itemId"),
+        ("contentGrant_change_update", "AFTER UPDATE ON contentGrant", "new.itemId"),
+        ("contentGrant_change_delete", "AFTER DELETE ON contentGrant", "old.itemId"),
+        ("contentTag_change_insert", "AFTER INSERT ON contentTag", "new.itemId"),
+        ("contentTag_change_delete", "AFTER DELETE ON contentTag", "old.itemId"),
+    ]
+
     private static func create(_ db: Database) throws {
         try db.execute(sql: """
             CREATE TABLE blobText (
-                blobId TEXT PRIMARY KEY NOT NULL,
+                number INTEGER PRIMARY KEY AUTOINCREMENT,
+                blobId TEXT NOT NULL UNIQUE,
+                paged INTEGER NOT NULL DEFAULT 0,
                 outcome TEXT NOT NULL,
                 detail TEXT,
                 mediaType TEXT NOT NULL,
@@ -90,17 +114,15 @@ enum SearchIndexSchema {
                 author TEXT,
                 description TEXT,
                 extractedAt INTEGER NOT NULL
-            ) WITHOUT ROWID;
+            );
             CREATE TABLE itemRow (
                 id INTEGER PRIMARY KEY,
                 itemId TEXT NOT NULL UNIQUE
             );
-            CREATE TABLE bodyRow (
-                id INTEGER PRIMARY KEY,
-                blobId TEXT NOT NULL,
-                page INTEGER
+            CREATE TABLE searchChange (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                itemId TEXT NOT NULL
             );
-            CREATE INDEX bodyRow_blob ON bodyRow(blobId, page);
             CREATE VIRTUAL TABLE itemText USING fts5(name, description, tags, \(tokenizer));
             INSERT INTO itemText (itemText, rank) VALUES ('rank', '\(itemRankWeights)');
             CREATE VIRTUAL TABLE bodyText USING fts5(title, body, \(tokenizer));
@@ -128,11 +150,15 @@ enum SearchIndexSchema {
                 WHERE rowid = (SELECT id FROM itemRow WHERE itemId = old.itemId);
             END;
             CREATE TRIGGER blob_index_delete AFTER DELETE ON blob BEGIN
-                DELETE FROM bodyText WHERE rowid IN (SELECT id FROM bodyRow WHERE blobId = old.id);
-                DELETE FROM bodyRow WHERE blobId = old.id;
+                DELETE FROM bodyText WHERE rowid BETWEEN
+                    (SELECT number FROM blobText WHERE blobId = old.id) << \(pageBits)
+                    AND ((SELECT number FROM blobText WHERE blobId = old.id) << \(pageBits)) + \(maximumPages - 1);
                 DELETE FROM blobText WHERE blobId = old.id;
             END;
             """)
+        for trigger in changeTriggers {
+            try db.execute(sql: "CREATE TRIGGER \(trigger.name) \(trigger.event) BEGIN INSERT INTO searchChange (itemId) VALUES (\(trigger.item)); END")
+        }
         // Items that exist already get their rows now.
         try db.execute(sql: "INSERT INTO itemRow (itemId) SELECT id FROM contentItem")
         try db.execute(sql: """
