@@ -31,7 +31,6 @@ extension SQLiteSearchIndex {
         return try await database.longRead(through: readGate) { db in
             let snapshot = try catalog.snapshot(in: db)
             var found = try Self.find(request, snapshot: snapshot, in: db)
-            let total = found.count
             var facets: [TagCount] = []
             if request.facetLimit > 0 {
                 var counts: [String: Int] = [:]
@@ -45,24 +44,27 @@ extension SQLiteSearchIndex {
             }
             let ordered = Self.order(found, snapshot: snapshot, request: request)
             let offset = min(max(0, request.offset), ordered.count)
-            let page = ordered[offset..<min(ordered.count, offset + max(0, min(request.limit, 1000)))]
+            let page = Array(ordered[offset..<min(ordered.count, offset + max(0, min(request.limit, 1000)))])
+            let pages = found.pages(of: page, snapshot: snapshot)
             var hits: [SearchHit] = []
             for key in page {
-                let hit = found[key]!
                 var snippet: String?
-                if case .match(let expression, _) = request.query, let row = hit.bestRow {
-                    let table = hit.bestIsBody ? "bodyText" : "itemText"
+                if case .match(let expression, _) = request.query {
+                    let row = found.bestRow[key] >= 0 ? found.bestRow[key] : found.newestRow[key]
+                    let table = found.bestRow[key] >= 0 && !found.bestIsBody[key] || row < 0 ? "itemText" : "bodyText"
                     snippet = try String.fetchOne(
                         db.cachedStatement(sql: """
                             SELECT snippet(\(table), -1, char(2), char(3), '…', 24) FROM \(table)
                             WHERE \(table) MATCH ? AND rowid = ?
                             """),
-                        arguments: [expression, row])
+                        arguments: [expression, row < 0 ? Int64(key) : row])
                 }
+                let score = found.score[key]
                 hits.append(SearchHit(
-                    itemID: snapshot.entries[key]!.id, score: hit.score ?? 0, snippet: snippet, pages: hit.pages.sorted()))
+                    itemID: snapshot.entries[key]!.id, score: score.isFinite ? score : 0, snippet: snippet,
+                    pages: pages[key, default: []].sorted()))
             }
-            return SearchResults(total: total, hits: hits, facets: facets)
+            return SearchResults(total: found.keys.count, hits: hits, facets: facets)
         }
     }
 
@@ -73,20 +75,41 @@ extension SQLiteSearchIndex {
         "SELECT rowid FROM bodyText WHERE bodyText MATCH ?",
     ]
 
-    /// What is known of one item found.
+    /// The items found, in arrays indexed by item key (see `SearchCatalog`).
     struct Found {
-        /// The item's own fields matched (`itemText` rowid = the item's key).
-        var itemMatched = false
-        /// Matching body rows, newest last as they come from FTS5.
-        var bodyRows: [Int64] = []
-        var pages: Set<Int> = []
-        var score: Double?
-        var bestRow: Int64?
-        var bestIsBody = false
+        /// 0: not looked at, 1: left out, 2: found.
+        var state: [UInt8]
+        /// The keys found, in the order met.
+        var keys: [Int] = []
+        /// Body rows of found items, ascending as FTS5 returns them, with their item.
+        var bodyHits: [(row: Int64, key: Int)] = []
+        var score: [Double]
+        var bestRow: [Int64]
+        var bestIsBody: [Bool]
+        var newestRow: [Int64]
+
+        init(count: Int) {
+            state = Array(repeating: 0, count: count)
+            score = Array(repeating: .infinity, count: count)
+            bestRow = Array(repeating: -1, count: count)
+            bestIsBody = Array(repeating: false, count: count)
+            newestRow = Array(repeating: -1, count: count)
+        }
+
+        /// The matched page numbers of some items (of paged blobs only).
+        func pages(of keys: [Int], snapshot: SearchCatalog.Snapshot) -> [Int: Set<Int>] {
+            let wanted = Set(keys)
+            var pages: [Int: Set<Int>] = [:]
+            for hit in bodyHits where wanted.contains(hit.key) {
+                guard snapshot.blob(Int(hit.row >> SearchIndexSchema.pageBits))?.paged == true else { continue }
+                pages[hit.key, default: []].insert(Int(hit.row & Int64(SearchIndexSchema.maximumPages - 1)) + 1)
+            }
+            return pages
+        }
     }
 
-    /// The readable items in scope that match, by key.
-    static func find(_ request: SearchRequest, snapshot: SearchCatalog.Snapshot, in db: Database) throws -> [Int64: Found] {
+    /// The readable items in scope that match.
+    static func find(_ request: SearchRequest, snapshot: SearchCatalog.Snapshot, in db: Database) throws -> Found {
         let viewer = request.viewer
         let tags = Set(request.tags)
         let mimePrefix = request.mimeType.flatMap { $0.hasSuffix("*") ? String($0.dropLast()) : nil }
@@ -105,42 +128,42 @@ extension SQLiteSearchIndex {
             }
             return entry.grants.contains { viewer.principalIDs.contains($0.principalID) }
         }
-        var found: [Int64: Found] = [:]
+        var found = Found(count: snapshot.entries.count)
+        /// Whether the item is found, deciding on first sight.
+        func admitsKey(_ key: Int) -> Bool {
+            guard key >= 0, key < found.state.count else { return false }
+            if found.state[key] == 0 {
+                let admitted = snapshot.entries[key].map(admits) ?? false
+                found.state[key] = admitted ? 2 : 1
+                if admitted { found.keys.append(key) }
+            }
+            return found.state[key] == 2
+        }
         switch request.query {
         case .empty:
-            return [:]
+            break
         case .all:
-            for (key, entry) in snapshot.entries where admits(entry) { found[key] = Found() }
+            for key in snapshot.entries.indices { _ = admitsKey(key) }
         case .match(let expression, let exclusion):
-            var admitted: [Int64: Bool] = [:]
-            func admitsKey(_ key: Int64) -> Bool {
-                if let known = admitted[key] { return known }
-                let answer = snapshot.entries[key].map(admits) ?? false
-                admitted[key] = answer
-                return answer
-            }
-            let cursor1 = try Int64.fetchCursor(db.cachedStatement(sql: matchStatements[0]), arguments: [expression])
-            while let key = try cursor1.next() {
-                guard admitsKey(key) else { continue }
-                found[key, default: Found()].itemMatched = true
-            }
-            let cursor2 = try Int64.fetchCursor(db.cachedStatement(sql: matchStatements[1]), arguments: [expression])
-            while let row = try cursor2.next() {
-                guard let blob = snapshot.blobs[row >> SearchIndexSchema.pageBits], let keys = snapshot.itemsOfBlob[blob.id] else { continue }
-                for key in keys where admitsKey(key) {
-                    found[key, default: Found()].bodyRows.append(row)
-                    if blob.paged { found[key]!.pages.insert(Int(row & Int64(SearchIndexSchema.maximumPages - 1)) + 1) }
-                }
-            }
             if let exclusion {
-                let cursor3 = try Int64.fetchCursor(db.cachedStatement(sql: matchStatements[0]), arguments: [exclusion])
-                while let key = try cursor3.next() {
-                    found[key] = nil
+                // Excluded items are left out before anything is found.
+                let items = try Int64.fetchCursor(db.cachedStatement(sql: matchStatements[0]), arguments: [exclusion])
+                while let key = try items.next() {
+                    if key < found.state.count { found.state[Int(key)] = 1 }
                 }
-                let cursor4 = try Int64.fetchCursor(db.cachedStatement(sql: matchStatements[1]), arguments: [exclusion])
-                while let row = try cursor4.next() {
-                    guard let blob = snapshot.blobs[row >> SearchIndexSchema.pageBits] else { continue }
-                    for key in snapshot.itemsOfBlob[blob.id] ?? [] { found[key] = nil }
+                let bodies = try Int64.fetchCursor(db.cachedStatement(sql: matchStatements[1]), arguments: [exclusion])
+                while let row = try bodies.next() {
+                    for key in snapshot.blob(Int(row >> SearchIndexSchema.pageBits))?.items ?? [] { found.state[key] = 1 }
+                }
+            }
+            let items = try Int64.fetchCursor(db.cachedStatement(sql: matchStatements[0]), arguments: [expression])
+            while let key = try items.next() { _ = admitsKey(Int(key)) }
+            let bodies = try Int64.fetchCursor(db.cachedStatement(sql: matchStatements[1]), arguments: [expression])
+            while let row = try bodies.next() {
+                guard let blob = snapshot.blob(Int(row >> SearchIndexSchema.pageBits)) else { continue }
+                for key in blob.items where admitsKey(key) {
+                    found.bodyHits.append((row, key))
+                    found.newestRow[key] = row
                 }
             }
         }
@@ -149,28 +172,24 @@ extension SQLiteSearchIndex {
 
     /// Scores found items by BM25 (lower is better): every matching item row, and the newest
     /// body rows of found items (see `rankedRows`).
-    static func rank(_ found: inout [Int64: Found], expression: String, in db: Database) throws {
-        if found.contains(where: { $0.value.itemMatched }) {
-            let cursor5 = try Row.fetchCursor(
-                db.cachedStatement(sql: "SELECT rowid, rank FROM itemText WHERE itemText MATCH ?"), arguments: [expression])
-            while let row = try cursor5.next() {
-                let key: Int64 = row[0]
-                guard found[key] != nil else { continue }
-                let score: Double = row[1]
-                if found[key]!.score.map({ score < $0 }) ?? true {
-                    found[key]!.score = score
-                    found[key]!.bestRow = key
-                    found[key]!.bestIsBody = false
-                }
+    static func rank(_ found: inout Found, expression: String, in db: Database) throws {
+        let itemRanks = try Row.fetchCursor(
+            db.cachedStatement(sql: "SELECT rowid, rank FROM itemText WHERE itemText MATCH ?"), arguments: [expression])
+        while let row = try itemRanks.next() {
+            let key = Int(row[0] as Int64)
+            guard key < found.state.count, found.state[key] == 2 else { continue }
+            let score: Double = row[1]
+            if score < found.score[key] {
+                found.score[key] = score
+                found.bestRow[key] = Int64(key)
+                found.bestIsBody[key] = false
             }
         }
-        // The lowest rowid worth ranking: the `rankedRows`-th newest readable row.
-        var rows: [Int64] = []
-        for hit in found.values { rows += hit.bodyRows }
-        guard !rows.isEmpty else { return }
-        rows.sort(by: >)
-        var lowest = rows[min(rows.count, rankedRows) - 1]
-        // Never scan more than `maximumRankedRange` matching rows for them.
+        guard !found.bodyHits.isEmpty else { return }
+        // The lowest rowid worth ranking: the `rankedRows`-th newest row of a found item
+        // (rows come in ascending order), but never more than `maximumRankedRange` matching
+        // rows to scan for them.
+        var lowest = found.bodyHits[max(0, found.bodyHits.count - rankedRows)].row
         let matching = try Int.fetchOne(
             db.cachedStatement(sql: "SELECT count(*) FROM bodyText WHERE bodyText MATCH ? AND rowid >= ?"),
             arguments: [expression, lowest]) ?? 0
@@ -179,65 +198,62 @@ extension SQLiteSearchIndex {
                 db.cachedStatement(sql: "SELECT rowid FROM bodyText WHERE bodyText MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?"),
                 arguments: [expression, maximumRankedRange - 1]) ?? lowest
         }
-        var owners: [Int64: [Int64]] = [:]
-        for (key, hit) in found { for row in hit.bodyRows where row >= lowest { owners[row, default: []].append(key) } }
-        let cursor6 = try Row.fetchCursor(
+        var owners: [Int64: [Int]] = [:]
+        for hit in found.bodyHits.reversed() {
+            if hit.row < lowest { break }
+            owners[hit.row, default: []].append(hit.key)
+        }
+        let bodyRanks = try Row.fetchCursor(
             db.cachedStatement(sql: "SELECT rowid, rank FROM bodyText WHERE bodyText MATCH ? AND rowid >= ?"),
             arguments: [expression, lowest])
-        while let row = try cursor6.next() {
+        while let row = try bodyRanks.next() {
             let id: Int64 = row[0]
             guard let keys = owners[id] else { continue }
             let score: Double = row[1]
-            for key in keys where found[key]!.score.map({ score < $0 }) ?? true {
-                found[key]!.score = score
-                found[key]!.bestRow = id
-                found[key]!.bestIsBody = true
+            for key in keys where score < found.score[key] {
+                found.score[key] = score
+                found.bestRow[key] = id
+                found.bestIsBody[key] = true
             }
-        }
-        // Items left unscored still get a snippet from their newest matching row.
-        for (key, hit) in found where hit.bestRow == nil {
-            found[key]!.bestRow = hit.bodyRows.max()
-            found[key]!.bestIsBody = true
         }
     }
 
     /// The found items' keys in the order asked for; ties (and unscored items) go newest
     /// first, then by key, so pages never overlap.
-    static func order(_ found: [Int64: Found], snapshot: SearchCatalog.Snapshot, request: SearchRequest) -> [Int64] {
-        let entries = snapshot.entries
-        func newer(_ a: Int64, _ b: Int64) -> Bool {
-            let (x, y) = (entries[a]!, entries[b]!)
-            return x.lastModifiedAt != y.lastModifiedAt ? x.lastModifiedAt > y.lastModifiedAt : a > b
+    static func order(_ found: Found, snapshot: SearchCatalog.Snapshot, request: SearchRequest) -> [Int] {
+        struct Sortable {
+            var key: Int
+            var score: Double
+            var modified: Int64
+            var created: Int64
         }
-        let keys = Array(found.keys)
+        var items = found.keys.map { key in
+            let entry = snapshot.entries[key]!
+            return Sortable(key: key, score: found.score[key], modified: entry.lastModifiedAt, created: entry.createdAt)
+        }
+        func newer(_ a: Sortable, _ b: Sortable) -> Bool {
+            a.modified != b.modified ? a.modified > b.modified : a.key > b.key
+        }
+        let ascending = request.ascending
         switch request.sort {
         case .relevance:
-            guard case .match = request.query else { return keys.sorted(by: newer) }
-            return keys.sorted { a, b in
-                switch (found[a]!.score, found[b]!.score) {
-                case let (x?, y?): x != y ? x < y : newer(a, b)
-                case (.some, nil): true
-                case (nil, .some): false
-                case (nil, nil): newer(a, b)
-                }
+            if case .match = request.query {
+                items.sort { $0.score != $1.score ? $0.score < $1.score : newer($0, $1) }
+            } else {
+                items.sort(by: newer)
             }
-        case .lastModified, .created, .name:
-            return keys.sorted { a, b in
-                let (x, y) = (entries[a]!, entries[b]!)
-                let ascending = request.ascending
-                switch request.sort {
-                case .lastModified where x.lastModifiedAt != y.lastModifiedAt:
-                    return ascending ? x.lastModifiedAt < y.lastModifiedAt : x.lastModifiedAt > y.lastModifiedAt
-                case .created where x.createdAt != y.createdAt:
-                    return ascending ? x.createdAt < y.createdAt : x.createdAt > y.createdAt
-                case .name:
-                    let order = x.name.localizedStandardCompare(y.name)
-                    if order != .orderedSame { return ascending ? order == .orderedAscending : order == .orderedDescending }
-                    return a < b
-                default:
-                    return a < b
-                }
+        case .lastModified:
+            items.sort { $0.modified != $1.modified ? (ascending ? $0.modified < $1.modified : $0.modified > $1.modified) : $0.key < $1.key }
+        case .created:
+            items.sort { $0.created != $1.created ? (ascending ? $0.created < $1.created : $0.created > $1.created) : $0.key < $1.key }
+        case .name:
+            let names = Dictionary(uniqueKeysWithValues: found.keys.map { ($0, snapshot.entries[$0]!.name) })
+            items.sort { a, b in
+                let order = names[a.key]!.localizedStandardCompare(names[b.key]!)
+                if order != .orderedSame { return ascending ? order == .orderedAscending : order == .orderedDescending }
+                return a.key < b.key
             }
         }
+        return items.map(\.key)
     }
 }

@@ -4,8 +4,8 @@ import Synchronization
 
 /// What a search needs to know of every item, in memory: who may read it, its library roles,
 /// tags, media type, sort keys and current blob. With it, deciding which of a hundred
-/// thousand full-text hits the caller may read, counting them and their tags, takes
-/// microseconds per hit instead of several index lookups.
+/// thousand full-text hits the caller may read, counting them and their tags, takes a few
+/// array reads per hit instead of several index lookups.
 ///
 /// It is never stale: before each query it catches up, inside the query's own read
 /// transaction, with the changes the database logged since (`searchChange`, fed by
@@ -26,18 +26,57 @@ package final class SearchCatalog: Sendable {
         var blobID: String?
     }
 
-    /// The catalog as of one change-log position.
+    /// An extracted blob: its id, whether its rows are numbered pages, and the items whose
+    /// current version it is.
+    struct Blob: Sendable {
+        var id: String
+        var paged: Bool
+        var items: [Int]
+    }
+
+    /// The catalog as of one change-log position. Items are kept by their key, their row in
+    /// `itemRow` (also their `itemText` rowid), and blobs by their number in `blobText` (a body
+    /// rowid >> `SearchIndexSchema.pageBits`): both small dense integers, so both tables are
+    /// arrays.
     struct Snapshot: Sendable {
         var changeSeq: Int64 = 0
-        /// Items by their key (their row in `itemRow`, which is also their `itemText` rowid).
-        var entries: [Int64: Entry] = [:]
-        var keys: [String: Int64] = [:]
-        /// Items by their current blob.
-        var itemsOfBlob: [String: [Int64]] = [:]
-        /// Blobs by their number in `blobText` (body rowid >> pageBits), with whether their
-        /// rows are numbered pages.
-        var blobs: [Int64: (id: String, paged: Bool)] = [:]
+        var entries: [Entry?] = []
+        var keys: [String: Int] = [:]
+        var blobs: [Blob?] = []
+        var blobNumbers: [String: Int] = [:]
+        /// Items whose blob is not extracted yet, by blob.
+        var waiting: [String: [Int]] = [:]
         var lastBlobNumber: Int64 = 0
+
+        func entry(_ key: Int) -> Entry? { key >= 0 && key < entries.count ? entries[key] : nil }
+        func blob(_ number: Int) -> Blob? { number >= 0 && number < blobs.count ? blobs[number] : nil }
+
+        mutating func add(_ entry: Entry, key: Int) {
+            if key >= entries.count { entries += Array(repeating: nil, count: key - entries.count + 1) }
+            entries[key] = entry
+            keys[entry.id] = key
+            guard let blob = entry.blobID else { return }
+            if let number = blobNumbers[blob] { blobs[number]!.items.append(key) } else { waiting[blob, default: []].append(key) }
+        }
+
+        mutating func remove(_ id: String) {
+            guard let key = keys.removeValue(forKey: id), let old = entries[key] else { return }
+            entries[key] = nil
+            guard let blob = old.blobID else { return }
+            if let number = blobNumbers[blob] {
+                blobs[number]!.items.removeAll { $0 == key }
+            } else {
+                waiting[blob]?.removeAll { $0 == key }
+                if waiting[blob]?.isEmpty == true { waiting[blob] = nil }
+            }
+        }
+
+        mutating func addBlob(number: Int, id: String, paged: Bool) {
+            if number >= blobs.count { blobs += Array(repeating: nil, count: number - blobs.count + 1) }
+            blobs[number] = Blob(id: id, paged: paged, items: waiting.removeValue(forKey: id) ?? [])
+            blobNumbers[id] = number
+            lastBlobNumber = max(lastBlobNumber, Int64(number))
+        }
     }
 
     private let state = Mutex<Snapshot?>(nil)
@@ -49,19 +88,20 @@ package final class SearchCatalog: Sendable {
 
     /// The catalog caught up with `db`'s snapshot.
     func snapshot(in db: Database) throws -> Snapshot {
-        let seq = try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM searchChange") ?? 0
-        let lastBlob = try Int64.fetchOne(db, sql: "SELECT coalesce(max(number), 0) FROM blobText") ?? 0
+        let seq = try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(seq), 0) FROM searchChange")) ?? 0
+        let lastBlob = try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(number), 0) FROM blobText")) ?? 0
         var current = state.withLock { $0 }
         if let known = current, known.changeSeq >= seq, known.lastBlobNumber >= lastBlob { return known }
         if var known = current,
             try (Int.fetchOne(db, sql: "SELECT count(*) FROM searchChange WHERE seq > ?", arguments: [known.changeSeq]) ?? 0)
                 < Self.reloadThreshold
         {
+            // Blobs first, so that reloaded items find their blob's number.
+            try Self.loadBlobs(after: known.lastBlobNumber, into: &known, in: db)
             let changed = try String.fetchSet(
                 db, sql: "SELECT DISTINCT itemId FROM searchChange WHERE seq > ?", arguments: [known.changeSeq])
             for id in changed { try Self.reload(id, into: &known, in: db) }
             known.changeSeq = seq
-            try Self.loadBlobs(after: known.lastBlobNumber, into: &known, in: db)
             current = known
         } else {
             current = try Self.load(in: db, seq: seq)
@@ -83,22 +123,22 @@ package final class SearchCatalog: Sendable {
 
     private static func load(in db: Database, seq: Int64) throws -> Snapshot {
         var snapshot = Snapshot(changeSeq: seq)
+        try loadBlobs(after: 0, into: &snapshot, in: db)
         var grants: [String: [ContentGrant]] = [:]
-        let cursor1 = try Row.fetchCursor(db, sql: "SELECT itemId, principalId, role FROM contentGrant")
-        while let row = try cursor1.next() {
+        let grantRows = try Row.fetchCursor(db, sql: "SELECT itemId, principalId, role FROM contentGrant")
+        while let row = try grantRows.next() {
             if let role = ContentRole(rawValue: row[2]) { grants[row[0], default: []].append(ContentGrant(principalID: row[1], role: role)) }
         }
         var tags: [String: [String]] = [:]
-        let cursor2 = try Row.fetchCursor(db, sql: "SELECT ct.itemId, t.name FROM contentTag ct JOIN tag t ON t.id = ct.tagId")
-        while let row = try cursor2.next() {
+        let tagRows = try Row.fetchCursor(db, sql: "SELECT ct.itemId, t.name FROM contentTag ct JOIN tag t ON t.id = ct.tagId")
+        while let row = try tagRows.next() {
             tags[row[0], default: []].append(row[1])
         }
-        let cursor3 = try Row.fetchCursor(db, sql: entryColumns)
-        while let row = try cursor3.next() {
+        let items = try Row.fetchCursor(db, sql: entryColumns)
+        while let row = try items.next() {
             let id: String = row[1]
-            add(entry(row, grants: grants[id] ?? [], tags: tags[id] ?? []), key: row[0], to: &snapshot)
+            snapshot.add(entry(row, grants: grants[id] ?? [], tags: tags[id] ?? []), key: row[0])
         }
-        try loadBlobs(after: 0, into: &snapshot, in: db)
         return snapshot
     }
 
@@ -108,22 +148,8 @@ package final class SearchCatalog: Sendable {
             mimeType: row[3], name: row[4], createdAt: row[5], lastModifiedAt: row[6], blobID: row[7])
     }
 
-    private static func add(_ entry: Entry, key: Int64, to snapshot: inout Snapshot) {
-        snapshot.entries[key] = entry
-        snapshot.keys[entry.id] = key
-        if let blob = entry.blobID { snapshot.itemsOfBlob[blob, default: []].append(key) }
-    }
-
-    private static func remove(_ id: String, from snapshot: inout Snapshot) {
-        guard let key = snapshot.keys.removeValue(forKey: id), let old = snapshot.entries.removeValue(forKey: key) else { return }
-        if let blob = old.blobID {
-            snapshot.itemsOfBlob[blob]?.removeAll { $0 == key }
-            if snapshot.itemsOfBlob[blob]?.isEmpty == true { snapshot.itemsOfBlob[blob] = nil }
-        }
-    }
-
     private static func reload(_ id: String, into snapshot: inout Snapshot, in db: Database) throws {
-        remove(id, from: &snapshot)
+        snapshot.remove(id)
         guard let row = try Row.fetchOne(db.cachedStatement(sql: entryColumns + " WHERE i.id = ?"), arguments: [id]) else { return }
         let grants = try Row.fetchAll(
             db.cachedStatement(sql: "SELECT principalId, role FROM contentGrant WHERE itemId = ?"), arguments: [id]
@@ -131,15 +157,13 @@ package final class SearchCatalog: Sendable {
         let tags = try String.fetchAll(
             db.cachedStatement(sql: "SELECT t.name FROM contentTag ct JOIN tag t ON t.id = ct.tagId WHERE ct.itemId = ?"),
             arguments: [id])
-        add(entry(row, grants: grants, tags: tags), key: row[0], to: &snapshot)
+        snapshot.add(entry(row, grants: grants, tags: tags), key: row[0])
     }
 
     private static func loadBlobs(after number: Int64, into snapshot: inout Snapshot, in db: Database) throws {
-        let cursor4 = try Row.fetchCursor(db, sql: "SELECT number, blobId, paged FROM blobText WHERE number > ?", arguments: [number])
-        while let row = try cursor4.next() {
-            let number: Int64 = row[0]
-            snapshot.blobs[number] = (row[1], row[2])
-            snapshot.lastBlobNumber = max(snapshot.lastBlobNumber, number)
+        let rows = try Row.fetchCursor(db, sql: "SELECT number, blobId, paged FROM blobText WHERE number > ?", arguments: [number])
+        while let row = try rows.next() {
+            snapshot.addBlob(number: row[0], id: row[1], paged: row[2])
         }
     }
 }
