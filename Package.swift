@@ -45,6 +45,7 @@ let package = Package(
             dependencies: [
                 "Repository", "CPoppler", "CLibXML2",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Repository
 
 extension SQLiteSearchIndex {
@@ -47,11 +48,14 @@ extension SQLiteSearchIndex {
             let page = Array(ordered[offset..<min(ordered.count, offset + max(0, min(request.limit, 1000)))])
             let pages = found.pages(of: page, snapshot: snapshot)
             var hits: [SearchHit] = []
-            for key in page {
+            for slot in page {
+                let key = found.keys[slot]
                 var snippet: String?
                 if case .match(let expression, _) = request.query {
-                    let row = found.bestRow[key] >= 0 ? found.bestRow[key] : found.newestRow[key]
-                    let table = found.bestRow[key] >= 0 && !found.bestIsBody[key] || row < 0 ? "itemText" : "bodyText"
+                    // The best-scoring row, else the newest matching body row, else the item's
+                    // own fields.
+                    let row = found.bestRow[slot] >= 0 ? found.bestRow[slot] : found.newestRow[slot]
+                    let table = found.bestRow[slot] >= 0 && !found.bestIsBody[slot] || row < 0 ? "itemText" : "bodyText"
                     snippet = try String.fetchOne(
                         db.cachedStatement(sql: """
                             SELECT snippet(\(table), -1, char(2), char(3), '…', 24) FROM \(table)
@@ -59,10 +63,10 @@ extension SQLiteSearchIndex {
                             """),
                         arguments: [expression, row < 0 ? Int64(key) : row])
                 }
-                let score = found.score[key]
+                let score = found.score[slot]
                 hits.append(SearchHit(
                     itemID: snapshot.entries[key]!.id, score: score.isFinite ? score : 0, snippet: snippet,
-                    pages: pages[key, default: []].sorted()))
+                    pages: pages[slot, default: []].sorted()))
             }
             return SearchResults(total: found.keys.count, hits: hits, facets: facets)
         }
@@ -75,34 +79,67 @@ extension SQLiteSearchIndex {
         "SELECT rowid FROM bodyText WHERE bodyText MATCH ?",
     ]
 
-    /// The items found, in arrays indexed by item key (see `SearchCatalog`).
+    /// The rowids a one-column statement returns. This is the hot loop of a search (a hundred
+    /// thousand rows for a common word), so it steps SQLite directly rather than through a
+    /// cursor of values.
+    static func rowIDs(_ sql: String, _ expression: String, in db: Database) throws -> [Int64] {
+        let statement = try db.cachedStatement(sql: sql)
+        try statement.setArguments([expression])
+        let handle = statement.sqliteStatement
+        var rows: [Int64] = []
+        while true {
+            switch sqlite3_step(handle) {
+            case SQLITE_ROW: rows.append(sqlite3_column_int64(handle, 0))
+            case SQLITE_DONE: sqlite3_reset(handle); return rows
+            default:
+                let code = sqlite3_reset(handle)
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql)
+            }
+        }
+    }
+
+    /// The items found. `state`, indexed by item key (see `SearchCatalog`), says whether an
+    /// item was looked at and, when found, where its facts are in the other arrays, which hold
+    /// found items only (so a query's memory follows its hits, not the site's size).
     struct Found {
-        /// 0: not looked at, 1: left out, 2: found.
-        var state: [UInt8]
-        /// The keys found, in the order met.
+        /// 0: not looked at, -1: left out, n > 0: found, in slot n - 1.
+        var state: [Int32]
+        /// The keys found, by slot.
         var keys: [Int] = []
-        /// Body rows of found items, ascending as FTS5 returns them, with their item.
-        var bodyHits: [(row: Int64, key: Int)] = []
-        var score: [Double]
-        var bestRow: [Int64]
-        var bestIsBody: [Bool]
-        var newestRow: [Int64]
+        var score: [Double] = []
+        var bestRow: [Int64] = []
+        var bestIsBody: [Bool] = []
+        var newestRow: [Int64] = []
+        /// Body rows of found items, ascending as FTS5 returns them, with their item's slot.
+        var bodyHits: [(row: Int64, slot: Int)] = []
+        /// Every matching body row, readable or not, ascending.
+        var matchRows: [Int64] = []
 
         init(count: Int) {
             state = Array(repeating: 0, count: count)
-            score = Array(repeating: .infinity, count: count)
-            bestRow = Array(repeating: -1, count: count)
-            bestIsBody = Array(repeating: false, count: count)
-            newestRow = Array(repeating: -1, count: count)
         }
 
-        /// The matched page numbers of some items (of paged blobs only).
-        func pages(of keys: [Int], snapshot: SearchCatalog.Snapshot) -> [Int: Set<Int>] {
-            let wanted = Set(keys)
+        /// The slot of a found item, or `nil`.
+        func slot(_ key: Int) -> Int? {
+            key >= 0 && key < state.count && state[key] > 0 ? Int(state[key]) - 1 : nil
+        }
+
+        mutating func add(_ key: Int) {
+            keys.append(key)
+            score.append(.infinity)
+            bestRow.append(-1)
+            bestIsBody.append(false)
+            newestRow.append(-1)
+            state[key] = Int32(keys.count)
+        }
+
+        /// The matched page numbers of some found items, by slot (of paged blobs only).
+        func pages(of slots: [Int], snapshot: SearchCatalog.Snapshot) -> [Int: Set<Int>] {
+            let wanted = Set(slots)
             var pages: [Int: Set<Int>] = [:]
-            for hit in bodyHits where wanted.contains(hit.key) {
+            for hit in bodyHits where wanted.contains(hit.slot) {
                 guard snapshot.blob(Int(hit.row >> SearchIndexSchema.pageBits))?.paged == true else { continue }
-                pages[hit.key, default: []].insert(Int(hit.row & Int64(SearchIndexSchema.maximumPages - 1)) + 1)
+                pages[hit.slot, default: []].insert(Int(hit.row & Int64(SearchIndexSchema.maximumPages - 1)) + 1)
             }
             return pages
         }
@@ -129,41 +166,47 @@ extension SQLiteSearchIndex {
             return entry.grants.contains { viewer.principalIDs.contains($0.principalID) }
         }
         var found = Found(count: snapshot.entries.count)
-        /// Whether the item is found, deciding on first sight.
-        func admitsKey(_ key: Int) -> Bool {
-            guard key >= 0, key < found.state.count else { return false }
-            if found.state[key] == 0 {
-                let admitted = snapshot.entries[key].map(admits) ?? false
-                found.state[key] = admitted ? 2 : 1
-                if admitted { found.keys.append(key) }
+        let filtered = request.scope != nil || !tags.isEmpty || request.mimeType != nil
+        let open: UInt8 = viewer.isAdministrator ? 1 : (viewer.isLoggedIn ? 2 : 3)
+        /// Decides an item on first sight; without filters, an item open to the viewer is
+        /// decided by its visibility alone.
+        func decide(_ key: Int, _ found: inout Found) {
+            let visibility = snapshot.visibility[key]
+            if visibility != 0 && ((!filtered && visibility >= open) || admits(snapshot.entries[key]!)) {
+                found.add(key)
+            } else {
+                found.state[key] = -1
             }
-            return found.state[key] == 2
         }
+        let count = found.state.count
         switch request.query {
         case .empty:
             break
         case .all:
-            for key in snapshot.entries.indices { _ = admitsKey(key) }
+            for key in 0..<count { decide(key, &found) }
         case .match(let expression, let exclusion):
             if let exclusion {
                 // Excluded items are left out before anything is found.
-                let items = try Int64.fetchCursor(db.cachedStatement(sql: matchStatements[0]), arguments: [exclusion])
-                while let key = try items.next() {
-                    if key < found.state.count { found.state[Int(key)] = 1 }
-                }
-                let bodies = try Int64.fetchCursor(db.cachedStatement(sql: matchStatements[1]), arguments: [exclusion])
-                while let row = try bodies.next() {
-                    for key in snapshot.blob(Int(row >> SearchIndexSchema.pageBits))?.items ?? [] { found.state[key] = 1 }
+                for key in try rowIDs(matchStatements[0], exclusion, in: db) where key >= 0 && key < count { found.state[Int(key)] = -1 }
+                for row in try rowIDs(matchStatements[1], exclusion, in: db) {
+                    for key in snapshot.blob(Int(row >> SearchIndexSchema.pageBits))?.items ?? [] { found.state[key] = -1 }
                 }
             }
-            let items = try Int64.fetchCursor(db.cachedStatement(sql: matchStatements[0]), arguments: [expression])
-            while let key = try items.next() { _ = admitsKey(Int(key)) }
-            let bodies = try Int64.fetchCursor(db.cachedStatement(sql: matchStatements[1]), arguments: [expression])
-            while let row = try bodies.next() {
-                guard let blob = snapshot.blob(Int(row >> SearchIndexSchema.pageBits)) else { continue }
-                for key in blob.items where admitsKey(key) {
-                    found.bodyHits.append((row, key))
-                    found.newestRow[key] = row
+            for key in try rowIDs(matchStatements[0], expression, in: db) where key >= 0 && key < count {
+                if found.state[Int(key)] == 0 { decide(Int(key), &found) }
+            }
+            found.matchRows = try rowIDs(matchStatements[1], expression, in: db)
+            let blobs = snapshot.blobs
+            for row in found.matchRows {
+                let number = Int(row >> SearchIndexSchema.pageBits)
+                guard number < blobs.count, let blob = blobs[number] else { continue }
+                for key in blob.items {
+                    if found.state[key] == 0 { decide(key, &found) }
+                    let state = found.state[key]
+                    if state > 0 {
+                        found.bodyHits.append((row, Int(state) - 1))
+                        found.newestRow[Int(state) - 1] = row
+                    }
                 }
             }
         }
@@ -177,12 +220,12 @@ extension SQLiteSearchIndex {
             db.cachedStatement(sql: "SELECT rowid, rank FROM itemText WHERE itemText MATCH ?"), arguments: [expression])
         while let row = try itemRanks.next() {
             let key = Int(row[0] as Int64)
-            guard key < found.state.count, found.state[key] == 2 else { continue }
+            guard let slot = found.slot(key) else { continue }
             let score: Double = row[1]
-            if score < found.score[key] {
-                found.score[key] = score
-                found.bestRow[key] = Int64(key)
-                found.bestIsBody[key] = false
+            if score < found.score[slot] {
+                found.score[slot] = score
+                found.bestRow[slot] = Int64(key)
+                found.bestIsBody[slot] = false
             }
         }
         guard !found.bodyHits.isEmpty else { return }
@@ -190,70 +233,109 @@ extension SQLiteSearchIndex {
         // (rows come in ascending order), but never more than `maximumRankedRange` matching
         // rows to scan for them.
         var lowest = found.bodyHits[max(0, found.bodyHits.count - rankedRows)].row
-        let matching = try Int.fetchOne(
-            db.cachedStatement(sql: "SELECT count(*) FROM bodyText WHERE bodyText MATCH ? AND rowid >= ?"),
-            arguments: [expression, lowest]) ?? 0
-        if matching > maximumRankedRange {
-            lowest = try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT rowid FROM bodyText WHERE bodyText MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?"),
-                arguments: [expression, maximumRankedRange - 1]) ?? lowest
+        if found.matchRows.count > maximumRankedRange {
+            lowest = max(lowest, found.matchRows[found.matchRows.count - maximumRankedRange])
         }
         var owners: [Int64: [Int]] = [:]
         for hit in found.bodyHits.reversed() {
             if hit.row < lowest { break }
-            owners[hit.row, default: []].append(hit.key)
+            owners[hit.row, default: []].append(hit.slot)
         }
         let bodyRanks = try Row.fetchCursor(
             db.cachedStatement(sql: "SELECT rowid, rank FROM bodyText WHERE bodyText MATCH ? AND rowid >= ?"),
             arguments: [expression, lowest])
         while let row = try bodyRanks.next() {
             let id: Int64 = row[0]
-            guard let keys = owners[id] else { continue }
+            guard let slots = owners[id] else { continue }
             let score: Double = row[1]
-            for key in keys where score < found.score[key] {
-                found.score[key] = score
-                found.bestRow[key] = id
-                found.bestIsBody[key] = true
+            for slot in slots where score < found.score[slot] {
+                found.score[slot] = score
+                found.bestRow[slot] = id
+                found.bestIsBody[slot] = true
             }
         }
     }
 
-    /// The found items' keys in the order asked for; ties (and unscored items) go newest
-    /// first, then by key, so pages never overlap.
+    /// The found items' slots in the order asked for, as far as the page asked for; ties (and
+    /// unscored items) go newest first, then by slot, so pages never overlap.
     static func order(_ found: Found, snapshot: SearchCatalog.Snapshot, request: SearchRequest) -> [Int] {
         struct Sortable {
+            /// The slot (named `key` for the comparisons' sake).
             var key: Int
             var score: Double
             var modified: Int64
             var created: Int64
         }
-        var items = found.keys.map { key in
-            let entry = snapshot.entries[key]!
-            return Sortable(key: key, score: found.score[key], modified: entry.lastModifiedAt, created: entry.createdAt)
+        let items = found.keys.indices.map { slot in
+            let entry = snapshot.entries[found.keys[slot]]!
+            return Sortable(key: slot, score: found.score[slot], modified: entry.lastModifiedAt, created: entry.createdAt)
         }
         func newer(_ a: Sortable, _ b: Sortable) -> Bool {
             a.modified != b.modified ? a.modified > b.modified : a.key > b.key
         }
         let ascending = request.ascending
+        let needed = max(0, request.offset) + max(0, min(request.limit, 1000))
+        let ordered: [Sortable]
         switch request.sort {
         case .relevance:
             if case .match = request.query {
-                items.sort { $0.score != $1.score ? $0.score < $1.score : newer($0, $1) }
+                ordered = firsts(needed, of: items) { $0.score != $1.score ? $0.score < $1.score : newer($0, $1) }
             } else {
-                items.sort(by: newer)
+                ordered = firsts(needed, of: items, by: newer)
             }
         case .lastModified:
-            items.sort { $0.modified != $1.modified ? (ascending ? $0.modified < $1.modified : $0.modified > $1.modified) : $0.key < $1.key }
+            ordered = firsts(needed, of: items) {
+                $0.modified != $1.modified ? (ascending ? $0.modified < $1.modified : $0.modified > $1.modified) : $0.key < $1.key
+            }
         case .created:
-            items.sort { $0.created != $1.created ? (ascending ? $0.created < $1.created : $0.created > $1.created) : $0.key < $1.key }
+            ordered = firsts(needed, of: items) {
+                $0.created != $1.created ? (ascending ? $0.created < $1.created : $0.created > $1.created) : $0.key < $1.key
+            }
         case .name:
-            let names = Dictionary(uniqueKeysWithValues: found.keys.map { ($0, snapshot.entries[$0]!.name) })
-            items.sort { a, b in
-                let order = names[a.key]!.localizedStandardCompare(names[b.key]!)
+            let names = found.keys.map { snapshot.entries[$0]!.name }
+            ordered = firsts(needed, of: items) { a, b in
+                let order = names[a.key].localizedStandardCompare(names[b.key])
                 if order != .orderedSame { return ascending ? order == .orderedAscending : order == .orderedDescending }
                 return a.key < b.key
             }
         }
-        return items.map(\.key)
+        return ordered.map(\.key)
+    }
+
+    /// The first `count` elements in `precedes` order (all of them, sorted, when `count` is
+    /// not much smaller): a bounded heap instead of sorting a hundred thousand results to show
+    /// twenty-five.
+    static func firsts<T>(_ count: Int, of items: [T], by precedes: (T, T) -> Bool) -> [T] {
+        guard count > 0 else { return [] }
+        if count * 8 >= items.count { return Array(items.sorted(by: precedes).prefix(count)) }
+        // A max-heap (by `precedes`) of the best `count` so far: its root is the worst of them.
+        var heap: [T] = []
+        heap.reserveCapacity(count)
+        func siftDown(_ start: Int) {
+            var parent = start
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var worst = parent
+                if left < heap.count, precedes(heap[worst], heap[left]) { worst = left }
+                if right < heap.count, precedes(heap[worst], heap[right]) { worst = right }
+                if worst == parent { return }
+                heap.swapAt(parent, worst)
+                parent = worst
+            }
+        }
+        for item in items {
+            if heap.count < count {
+                heap.append(item)
+                var child = heap.count - 1
+                while child > 0, precedes(heap[(child - 1) / 2], heap[child]) {
+                    heap.swapAt(child, (child - 1) / 2)
+                    child = (child - 1) / 2
+                }
+            } else if precedes(item, heap[0]) {
+                heap[0] = item
+                siftDown(0)
+            }
+        }
+        return heap.sorted(by: precedes)
     }
 }

@@ -41,6 +41,9 @@ package final class SearchCatalog: Sendable {
     struct Snapshot: Sendable {
         var changeSeq: Int64 = 0
         var entries: [Entry?] = []
+        /// Each key's visibility, apart, so that the common case (a public or logged-in item)
+        /// is decided without touching its entry: 0 none, 1 private, 2 logged-in, 3 public.
+        var visibility: [UInt8] = []
         var keys: [String: Int] = [:]
         var blobs: [Blob?] = []
         var blobNumbers: [String: Int] = [:]
@@ -52,8 +55,12 @@ package final class SearchCatalog: Sendable {
         func blob(_ number: Int) -> Blob? { number >= 0 && number < blobs.count ? blobs[number] : nil }
 
         mutating func add(_ entry: Entry, key: Int) {
-            if key >= entries.count { entries += Array(repeating: nil, count: key - entries.count + 1) }
+            if key >= entries.count {
+                entries += Array(repeating: nil, count: key - entries.count + 1)
+                visibility += Array(repeating: 0, count: key - visibility.count + 1)
+            }
             entries[key] = entry
+            visibility[key] = Self.code(entry.visibility)
             keys[entry.id] = key
             guard let blob = entry.blobID else { return }
             if let number = blobNumbers[blob] { blobs[number]!.items.append(key) } else { waiting[blob, default: []].append(key) }
@@ -62,12 +69,21 @@ package final class SearchCatalog: Sendable {
         mutating func remove(_ id: String) {
             guard let key = keys.removeValue(forKey: id), let old = entries[key] else { return }
             entries[key] = nil
+            visibility[key] = 0
             guard let blob = old.blobID else { return }
             if let number = blobNumbers[blob] {
                 blobs[number]!.items.removeAll { $0 == key }
             } else {
                 waiting[blob]?.removeAll { $0 == key }
                 if waiting[blob]?.isEmpty == true { waiting[blob] = nil }
+            }
+        }
+
+        static func code(_ visibility: Visibility) -> UInt8 {
+            switch visibility {
+            case .private: 1
+            case .loggedIn: 2
+            case .public: 3
             }
         }
 

@@ -89,15 +89,23 @@ package struct SearchHit: Sendable, Equatable {
     /// The snippet as HTML: text escaped, matches in `<b>`.
     package var snippetHTML: String? {
         snippet.map { text in
-            var html = ""
-            for character in text {
-                switch character {
-                case Self.highlightStart: html += "<b>"
-                case Self.highlightEnd: html += "</b>"
-                default: html += HTML.entity(for: character) ?? String(character)
+            // Byte by byte: every character that changes is ASCII, and UTF-8 never uses an
+            // ASCII byte inside a longer character.
+            var html: [UInt8] = []
+            html.reserveCapacity(text.utf8.count + 32)
+            for byte in text.utf8 {
+                switch byte {
+                case 0x02: html += Array("<b>".utf8)
+                case 0x03: html += Array("</b>".utf8)
+                case UInt8(ascii: "<"): html += Array("&lt;".utf8)
+                case UInt8(ascii: ">"): html += Array("&gt;".utf8)
+                case UInt8(ascii: "&"): html += Array("&amp;".utf8)
+                case UInt8(ascii: "\""): html += Array("&quot;".utf8)
+                case UInt8(ascii: "'"): html += Array("&#39;".utf8)
+                default: html.append(byte)
                 }
             }
-            return html
+            return String(decoding: html, as: UTF8.self)
         }
     }
 
