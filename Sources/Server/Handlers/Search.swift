@@ -61,10 +61,11 @@ extension OakenService {
         }
 
         let found = try await index.search(request)
+        let records = try await metadata.itemRecords(ids: found.hits.map(\.itemID))
         var results: [JSONValue] = []
         for hit in found.hits {
             // An item deleted since the search ran is left out of the page.
-            guard let record = try await metadata.itemRecord(id: hit.itemID) else { continue }
+            guard let record = records[hit.itemID] else { continue }
             var properties = itemProperties(record)
             properties["sakai:canmanage"] = .bool(access(record, viewer).manage)
             if let snippet = hit.snippetHTML { properties["snippet"] = .string(snippet) }

@@ -75,6 +75,18 @@ extension SQLiteMetadataStore {
         try await database.read(through: readGate) { db in try Self.fetchItemRecord(id: id, in: db) }
     }
 
+    /// Several items at once, in one read (as a page of search results needs them); unknown
+    /// ids are absent.
+    package func itemRecords(ids: [String]) async throws -> [String: ItemRecord] {
+        try await database.read(through: readGate) { db in
+            var records: [String: ItemRecord] = [:]
+            for id in ids {
+                if let record = try Self.fetchItemRecord(id: id, in: db) { records[id] = record }
+            }
+            return records
+        }
+    }
+
     static func fetchItemRecord(id: String, in db: Database) throws -> ItemRecord? {
         guard let row = try Row.fetchOne(
             db.cachedStatement(sql: """
@@ -98,7 +110,8 @@ extension SQLiteMetadataStore {
         let tags = try String.fetchAll(
             db.cachedStatement(sql: "SELECT t.name FROM contentTag ct JOIN tag t ON t.id = ct.tagId WHERE ct.itemId = ? ORDER BY t.name"),
             arguments: [id])
-        let properties = (try? JSONValue.parse(row["properties"]))?.objectValue ?? [:]
+        let text: String = row["properties"]
+        let properties = text == "{}" ? [:] : (try? JSONValue.parse(text))?.objectValue ?? [:]
         return ItemRecord(
             item: item, properties: properties, grants: grants, tags: tags, lastModifiedBy: row["lastModifiedBy"],
             bodyLastModifiedAt: row["bodyLastModifiedAt"], commentCount: row["commentCount"])
