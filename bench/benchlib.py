@@ -42,3 +42,15 @@ def section(title):
 
 def row(label, value):
     print(f"  {label:<44} {value}")
+
+
+def standard_queries(words):
+    """The query kinds every search benchmark times, as (label, Oaken query, raw FTS5
+    expression), from a Zipf vocabulary (most common word first)."""
+    return [
+        ("rare term", words[20000], f'"{words[20000]}"'),
+        ("common term", words[0], f'"{words[0]}"'),
+        ("AND", f"{words[40]} {words[90]}", f'("{words[40]}" AND "{words[90]}")'),
+        ("phrase", f'"{words[0]} {words[1]}"', f'"{words[0]} {words[1]}"'),
+        ("prefix", words[12][:3] + "*", f'"{words[12][:3]}" *'),
+    ]

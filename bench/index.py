@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import OAKEN, ROOT, median, mib, row, section
+from benchlib import OAKEN, ROOT, median, mib, row, section, standard_queries
 
 sys.path.insert(0, os.path.join(ROOT, "corpus"))
 from generate import zipf_words  # noqa: E402
@@ -156,14 +156,7 @@ def query_latency(work):
     row("oaken index", f"{time.perf_counter() - start:8.1f} s")
     shutil.rmtree(corpus)
 
-    words = zipf_words(random.Random(7), 50_000)
-    queries = [
-        ("rare term", words[20000], f'"{words[20000]}"'),
-        ("common term", words[0], f'"{words[0]}"'),
-        ("AND", f"{words[40]} {words[90]}", f'("{words[40]}" AND "{words[90]}")'),
-        ("phrase", f'"{words[0]} {words[1]}"', f'"{words[0]} {words[1]}"'),
-        ("prefix", words[12][:3] + "*", f'"{words[12][:3]}" *'),
-    ]
+    queries = standard_queries(zipf_words(random.Random(7), 50_000))
     db = os.path.join(data, "oaken.sqlite")
     print(f"  {'query':<14}{'oaken p50':>11}{'p99':>10}{'raw p50':>11}{'p99':>10}{'p50 ratio':>11}{'p99 ratio':>11}{'hits':>9}")
     for label, query, fts in queries:

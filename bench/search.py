@@ -21,7 +21,7 @@ import tempfile
 import time
 import urllib.parse
 
-from benchlib import OAKEN, ROOT, row, section
+from benchlib import OAKEN, ROOT, row, section, standard_queries
 from server import free_port, post, wait_for
 
 sys.path.insert(0, os.path.join(ROOT, "corpus"))
@@ -121,14 +121,7 @@ def measure(work, size):
         wait_for(port, "/system/me")
         cookie = post(port, "/system/sling/formlogin",
                       {"sakaiauth:login": "1", "sakaiauth:un": "searcher", "sakaiauth:pw": PASSWORD}).split(";")[0]
-        words = zipf_words(random.Random(7), 50_000)
-        queries = [
-            ("rare term", words[20000], f'"{words[20000]}"'),
-            ("common term", words[0], f'"{words[0]}"'),
-            ("AND", f"{words[40]} {words[90]}", f'"{words[40]}" AND "{words[90]}"'),
-            ("phrase", f'"{words[0]} {words[1]}"', f'"{words[0]} {words[1]}"'),
-            ("prefix", words[12][:3] + "*", f'"{words[12][:3]}" *'),
-        ]
+        queries = standard_queries(zipf_words(random.Random(7), 50_000))
         section(f"search at {size} items over HTTP, as a user in {MEMBERSHIPS} groups, vs raw FTS5 "
                 f"(site built in {build_seconds:.0f} s; {REPS} requests each)")
         print(f"  {'query':<13}{'http p50':>10}{'p99':>9}{'raw p50':>10}{'p99':>9}{'p50 ratio':>11}{'p99 ratio':>11}{'total':>8}")

@@ -57,7 +57,7 @@ extension OakenService {
             return .status(existed ? .ok : .created, path: sling.resource, for: call, message: existed ? "OK" : "Created")
         case "delete":
             // A home and its standard areas are the account's, not the page data's.
-            if let home, NodePath.lineage(of: sling.resource).count <= 2, !call.viewer.isAdministrator {
+            if home != nil, NodePath.lineage(of: sling.resource).count <= 2, !call.viewer.isAdministrator {
                 throw HTTPFailure.forbidden("\(sling.resource) belongs to the account and cannot be deleted")
             }
             guard try await metadata.deleteTree(at: sling.resource) else { throw HTTPFailure.notFound() }

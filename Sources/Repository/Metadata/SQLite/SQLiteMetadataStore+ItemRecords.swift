@@ -138,12 +138,17 @@ extension SQLiteMetadataStore {
         }
     }
 
+    /// Throws `.notFound` unless the item exists.
+    private static func requireItem(_ id: String, in db: Database) throws {
+        guard try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM contentItem WHERE id = ?"), arguments: [id]) != nil
+        else { throw RepositoryError.notFound(kind: "item", id: id) }
+    }
+
     /// Adds and removes grants in one transaction. Granting a principal that does not exist
     /// throws `.notFound`; removing a grant that is not there is not an error.
     package func changeGrants(itemID: String, add: [ContentGrant], remove: [ContentGrant], by actor: String?) async throws {
         try await database.write { db in
-            guard try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM contentItem WHERE id = ?"), arguments: [itemID]) != nil
-            else { throw RepositoryError.notFound(kind: "item", id: itemID) }
+            try Self.requireItem(itemID, in: db)
             let now = Self.now()
             for grant in remove {
                 try db.cachedStatement(sql: "DELETE FROM contentGrant WHERE itemId = ? AND principalId = ? AND role = ?")
@@ -165,8 +170,7 @@ extension SQLiteMetadataStore {
     /// Adds and removes an item's tags (creating tags on first use).
     package func changeItemTags(itemID: String, add: [String], remove: [String]) async throws {
         try await database.write { db in
-            guard try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM contentItem WHERE id = ?"), arguments: [itemID]) != nil
-            else { throw RepositoryError.notFound(kind: "item", id: itemID) }
+            try Self.requireItem(itemID, in: db)
             let now = Self.now()
             for name in remove {
                 try db.cachedStatement(sql: "DELETE FROM contentTag WHERE itemId = ? AND tagId = (SELECT id FROM tag WHERE name = ?)")
