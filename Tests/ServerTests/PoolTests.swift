@@ -247,6 +247,18 @@ extension HTTPSession {
                 try Row.fetchAll(db, sql: "SELECT state, attempts FROM extractionJob").map { "\($0["state"] as String) \($0["attempts"] as Int)" }
             }
             #expect(jobs == ["done 1"], "one extraction, done once")
+            // Every item shows its text's state, though the text was extracted once.
+            for id in ids.sorted().prefix(3) {
+                let state = try await server.session().get("/p/\(id).json").object["oaken:extraction"] as? [String: Any]
+                #expect(state == nil, "private items are not readable anonymously")
+            }
+            let owner = server.session()
+            owner.extraHeaders = [("Authorization", "Basic " + Data("user0:pw-user0".utf8).base64EncodedString())]
+            let mine = try await owner.feed("/var/search/pool/me/manager-all.json")
+            let myItem = try #require((mine["results"] as? [[String: Any]])?.first?["_path"] as? String)
+            let state = try #require(try await owner.get("/p/\(myItem).json").object["oaken:extraction"] as? [String: Any])
+            #expect(state["state"] as? String == "done" && state["outcome"] as? String == "indexed")
+            #expect((state["pageCount"] as? Int ?? 0) > 1)
             let statistics = try await server.site.metadata.statistics()
             #expect(statistics.items == 100)
             #expect(statistics.blobs == 1)

@@ -158,7 +158,9 @@ extension OakenService {
             case ("comments", _):
                 return try await comments(record)
             case (_, "json"?):
-                return .json(.object(itemProperties(record)))
+                var properties = itemProperties(record)
+                properties["oaken:extraction"] = try await extractionState(of: record)
+                return .json(.object(properties))
             default:
                 throw HTTPFailure.notFound()
             }
@@ -298,6 +300,18 @@ extension OakenService {
         properties["commentCount"] = .int(Int64(record.commentCount))
         if properties["sakai:needsprocessing"] == nil { properties["sakai:needsprocessing"] = "false" }
         return properties
+    }
+
+    /// How far the item's text has got: `pending` until its blob is extracted, then `done`
+    /// with the outcome (`indexed`, `empty-text`, `encrypted`, …), the page count and whether
+    /// the text was cut. An item without a body has none.
+    private func extractionState(of record: ItemRecord) async throws -> JSONValue {
+        guard let blob = record.item.blobID, let index = extraction?.workers.index else { return .null }
+        guard let stored = try await index.extraction(of: blob) else { return ["state": "pending"] }
+        return [
+            "state": "done", "outcome": .string(stored.outcome.rawValue), "pageCount": .int(Int64(stored.pageCount)),
+            "truncated": .bool(stored.truncated),
+        ]
     }
 
     // MARK: - Bodies
