@@ -25,7 +25,11 @@ package struct SQLiteSearchIndex: Sendable {
             throw RepositoryError.storage("this SQLite library was built without FTS5")
         }
         try SearchIndexSchema.migrator.migrate(database)
-        return try database.write { db in try SearchIndexSchema.prepare(db) }
+        return try database.write { db in
+            let rebuilt = try SearchIndexSchema.prepare(db)
+            try Self.trimChangeLog(db)
+            return rebuilt
+        }
     }
 
     // MARK: - The extraction queue
@@ -113,7 +117,18 @@ package struct SQLiteSearchIndex: Sendable {
                 UPDATE extractionJob SET state = 'done', finishedAt = ?, leaseExpiresAt = NULL, owner = NULL
                 WHERE blobId IN (SELECT value FROM json_each(?))
                 """).execute(arguments: [now, ids])
+            try Self.trimChangeLog(db)
         }.1
+    }
+
+    /// Changes of the item log kept for catalogs catching up. A catalog further behind reloads
+    /// everything anyway (`SearchCatalog.reloadThreshold` is smaller), so older ones can go.
+    static let keptChanges: Int64 = 100_000
+
+    /// Drops the item log's oldest changes beyond `keptChanges`.
+    static func trimChangeLog(_ db: Database) throws {
+        try db.cachedStatement(sql: "DELETE FROM searchChange WHERE seq <= (SELECT max(seq) FROM searchChange) - ?")
+            .execute(arguments: [keptChanges])
     }
 
     /// Copies the write-ahead log into the database file (without waiting for readers), as

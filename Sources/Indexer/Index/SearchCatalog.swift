@@ -99,7 +99,9 @@ package final class SearchCatalog: Sendable {
 
     package init() {}
 
-    /// Changes after which a catch-up reloads everything instead of item by item.
+    /// Changes after which a catch-up reloads everything instead of item by item. It must
+    /// stay below `SQLiteSearchIndex.keptChanges`: a catalog behind by more than the log keeps
+    /// then always reloads.
     static let reloadThreshold = 20_000
 
     /// The catalog caught up with `db`'s snapshot.
