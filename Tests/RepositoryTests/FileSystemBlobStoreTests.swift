@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import Repository
 
@@ -44,6 +45,21 @@ import Testing
         #expect(staged.length == Int64(length))
         try store.publish(staged)
         #expect(try Data(contentsOf: URL(fileURLWithPath: store.path(for: staged.id))) == Data(bytes))
+        #expect(try store.verify(staged.id) == .intact)
+    }
+
+    /// tmpfs refuses direct I/O: the store must notice and write through the page cache.
+    @Test(.enabled(if: FileManager.default.isWritableFile(atPath: "/dev/shm")))
+    func aFileSystemWithoutDirectIOStoresTheSameBytes() throws {
+        let root = URL(fileURLWithPath: "/dev/shm/oaken-test-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let store = try FileSystemBlobStore(root: root)
+        let bytes = RandomBytes.generate(count: (2 << 20) + 999, seed: 4)
+        let writer = try store.beginWrite()
+        try writer.append(bytes)
+        let staged = try writer.finish()
+        #expect(staged.id == BlobID(hashing: Data(bytes)))
+        try store.publish(staged)
         #expect(try store.verify(staged.id) == .intact)
     }
 

@@ -194,9 +194,9 @@ package struct FileSystemBlobStore: BlobStore {
 /// and hashed. Buffered (non-direct) writes ask the kernel every few MiB to start writing
 /// back, so the final fsync has little left.
 final class FileBlobWriter: BlobWriter, @unchecked Sendable {
-    // @unchecked: `failure` and `flushedUpTo` are guarded by `lock`; the writes on `io` touch
-    // only their own buffer and offset; the caller waits for `writes` before it changes `fd`
-    // or `direct`; the rest belongs to the caller's task.
+    // @unchecked: `failure`, `flushedUpTo` and `direct` are guarded by `lock`; the writes on
+    // `io` touch only their own buffer and offset; the caller waits for `writes` before it
+    // closes `fd`; the rest belongs to the caller's task.
     private var fd: Int32
     private let path: String
     private let limit: Int64?
@@ -271,7 +271,7 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
         let handOff = BufferHandOff(buffer: target)
         let owners = BufferOwners(hasher: hasher, buffer: handOff)
         hasher.submit(target, count: count) { owners.finished() }
-        if direct, count % Self.directAlignment != 0 {
+        if lock.withLock({ direct }), count % Self.directAlignment != 0 {
             // The last, partial buffer goes through the page cache, after the others.
             writes.wait()
             stopDirectIO()
@@ -290,12 +290,18 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
         guard lock.withLock({ failure == nil }) else { return }
         let bytes = UnsafeRawBufferPointer(rebasing: target[..<count])
         do {
-            try POSIXFile.writeAll(fd, bytes, at: offset)
+            do {
+                try POSIXFile.writeAll(fd, bytes, at: offset)
+            } catch where errno == EINVAL && lock.withLock({ direct }) {
+                // A file system that accepted O_DIRECT at open but not for this write.
+                stopDirectIO()
+                try POSIXFile.writeAll(fd, bytes, at: offset)
+            }
         } catch {
             lock.withLock { if failure == nil { failure = error as? RepositoryError ?? POSIXFile.error("cannot write") } }
             return
         }
-        if !direct {
+        if !lock.withLock({ direct }) {
             let end = offset + Int64(count)
             let range: (Int64, Int64)? = lock.withLock {
                 guard end - flushedUpTo >= Self.writebackInterval else { return nil }
@@ -307,8 +313,11 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
     }
 
     private func stopDirectIO() {
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~POSIXFile.directIO)
-        direct = false
+        lock.withLock {
+            guard direct else { return }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~POSIXFile.directIO)
+            direct = false
+        }
     }
 
     func finish(durably: Bool) throws -> StagedBlob {
