@@ -59,7 +59,7 @@ package struct ExtractionWorkers: Sendable {
     ///
     /// The workers only extract; one writer task stores what they extracted, in commits that
     /// gather the results of all of them (see `commitBytes`). SQLite has a single writer
-    /// anyway, and while it commits, the workers go on extracting the next documents.
+    /// anyway, and while it commits, the workers go on extracting what they have claimed.
     @discardableResult
     package func drain(
         concurrency: Int, onResult: @escaping @Sendable (BlobID, ExtractionResult) async -> Void = { _, _ in }
