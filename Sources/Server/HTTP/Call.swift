@@ -101,6 +101,15 @@ package struct Reply: Sendable {
         return reply
     }
 
+    /// Whether an `If-None-Match` header names `etag` (or is `*`): the client's copy is current.
+    package static func matches(ifNoneMatch header: String?, etag: String) -> Bool {
+        guard let header else { return false }
+        return header.split(separator: ",").contains {
+            let tag = $0.trimmingCharacters(in: .whitespaces)
+            return tag == etag || tag == "*"
+        }
+    }
+
     package var contentType: String? {
         headers.first { $0.0.lowercased() == "content-type" }?.1
     }

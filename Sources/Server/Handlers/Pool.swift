@@ -328,8 +328,8 @@ extension OakenService {
             ("ETag", etag), ("Last-Modified", lastModified), ("Accept-Ranges", "bytes"),
             ("Cache-Control", "private, no-cache"),
         ]
-        if let match = call.headers[.ifNoneMatch] {
-            if match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0.trimmingCharacters(in: .whitespaces) == "*" }) {
+        if call.headers[.ifNoneMatch] != nil {
+            if Reply.matches(ifNoneMatch: call.headers[.ifNoneMatch], etag: etag) {
                 return Reply(status: .notModified, headers: headers)
             }
         } else if let since = call.headers[.ifModifiedSince].flatMap(HTTPDate.parse),

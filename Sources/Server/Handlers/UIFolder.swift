@@ -22,7 +22,7 @@ final class UIFolder: Sendable {
         guard stat(url.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
         let etag = "\"\(String(info.st_size, radix: 16))-\(String(info.st_mtim.tv_sec, radix: 16))-\(String(info.st_mtim.tv_nsec, radix: 16))\""
         var reply = Reply(headers: [("ETag", etag), ("Cache-Control", "no-cache")])
-        if let match = headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag }) {
+        if Reply.matches(ifNoneMatch: headers[.ifNoneMatch], etag: etag) {
             reply.status = .notModified
             return reply
         }
