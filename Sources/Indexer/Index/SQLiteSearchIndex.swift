@@ -179,9 +179,10 @@ package struct SQLiteSearchIndex: Sendable {
     }
 
     /// Writes one blob's rows, numbered from `number` (see `SearchIndexSchema`), then how its
-    /// extraction ended; with `replacing`, its earlier rows go first. Rows are found by their rowid range (see `SearchIndexSchema`), never by
-    /// reading the FTS table: any read of an FTS5 table flushes its pending inserts into a new
-    /// segment, and doing that once per document makes bulk indexing several times slower.
+    /// extraction ended; with `replacing`, its earlier rows go first. They are found by their
+    /// rowid range, never by reading the FTS table: any read of an FTS5 table flushes its
+    /// pending inserts into a new segment, and doing that once per document makes bulk
+    /// indexing several times slower.
     private static func store(
         _ result: ExtractionResult, for blob: BlobID, number: Int64, replacing: Bool, at now: Int64, in db: Database
     ) throws {

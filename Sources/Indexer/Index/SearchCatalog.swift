@@ -51,7 +51,6 @@ package final class SearchCatalog: Sendable {
         var waiting: [String: [Int]] = [:]
         var lastBlobNumber: Int64 = 0
 
-        func entry(_ key: Int) -> Entry? { key >= 0 && key < entries.count ? entries[key] : nil }
         func blob(_ number: Int) -> Blob? { number >= 0 && number < blobs.count ? blobs[number] : nil }
 
         mutating func add(_ entry: Entry, key: Int) {

@@ -426,7 +426,7 @@ extension OakenService {
                     visibility = id == "everyone" ? .private : (visibility == .public ? .loggedIn : visibility)
                     continue
                 }
-                if !access.manage, id != call.viewer.userID, try await !manages(call.viewer, group: id) {
+                if !access.manage, id != call.viewer.userID, !manages(call.viewer, group: id) {
                     throw HTTPFailure.forbidden("You may only remove yourself or groups you manage")
                 }
                 remove.append(ContentGrant(principalID: id, role: role))
@@ -446,7 +446,7 @@ extension OakenService {
     }
 
     /// Whether the viewer manages a group (is in its `-manager` role).
-    private func manages(_ viewer: Viewer, group: String) async throws -> Bool {
+    private func manages(_ viewer: Viewer, group: String) -> Bool {
         viewer.principals.contains("\(group)-manager")
     }
 
