@@ -145,6 +145,12 @@ extension HTTPSession {
             #expect(beyond.header("Content-Range") == "bytes */1000")
             #expect(try await alice.get("/p/\(id)/other-name.bin").status == 404)
 
+            // Inside a batch, a download's bytes are read into the answer.
+            let batch = try await alice.get(HTTPSession.target("/system/batch", [("requests", "[{\"url\":\"/p/\(id)\",\"method\":\"GET\"}]")]))
+            let inner = try #require((batch.object["results"] as? [[String: Any]])?.first)
+            #expect(inner["status"] as? Int == 200)
+            #expect((inner["body"] as? String).map { Array($0.utf8) } == String(decoding: bytes, as: UTF8.self).utf8.map { $0 })
+
             let page = try await alice.uploadOne("page.html", Array("<html><body><script>alert(1)</script></body></html>".utf8))
             let html = try await alice.get("/p/\(page)")
             #expect(html.header("Content-Type")?.hasPrefix("text/html") == true)

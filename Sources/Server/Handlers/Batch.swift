@@ -5,6 +5,16 @@ import Repository
 extension OakenService {
     /// Most inner requests one batch may carry.
     static let maximumBatchSize = 500
+    /// The largest file an inner request may download.
+    static let maximumInnerDownload: Int64 = 8 << 20
+
+    /// The bytes of a file range.
+    private static func read(_ file: FileBody) throws -> [UInt8] {
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: file.path))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(file.offset))
+        return Array(try handle.read(upToCount: Int(file.length)) ?? Data())
+    }
 
     /// `/system/batch`: runs each inner request with the caller's identity, in order, and
     /// answers every inner status inside a 200. A GET batch runs only inner GETs; an
@@ -35,11 +45,22 @@ extension OakenService {
             case .failure(let failure):
                 results.append(["url": .string(url), "success": false, "status": .int(Int64(failure.status.code))])
             case .success(let innerCall):
-                let reply: Reply
+                var reply: Reply
                 if !innerCall.isSafe && call.method == .get {
                     reply = .failure(.methodNotAllowed("a GET batch runs only GET requests"), for: innerCall)
                 } else {
                     reply = await respond(to: innerCall, address: address)
+                }
+                // A download is streamed from disk on its own; inside a batch its bytes must
+                // be read into the answer, within a bound.
+                if let file = reply.file {
+                    if file.length > Self.maximumInnerDownload {
+                        reply = .failure(HTTPFailure(
+                            .contentTooLarge, "a download inside a batch is limited to \(Self.maximumInnerDownload) bytes"), for: innerCall)
+                    } else {
+                        reply.body = (try? Self.read(file)) ?? []
+                        reply.file = nil
+                    }
                 }
                 var headers: [String: JSONValue] = [:]
                 for (name, value) in reply.headers where name.lowercased() != "set-cookie" { headers[name] = .string(value) }
