@@ -113,8 +113,7 @@ extension OakenService {
                 }
             }
             try parser.finish()
-        } catch let failure as MultipartParser.Failure {
-            guard case .malformed(let message) = failure else { throw failure }
+        } catch MultipartParser.Failure.malformed(let message) {
             throw HTTPFailure.badRequest("the multipart body is malformed: \(message)")
         } catch let failure as HTTPFailure {
             throw failure
@@ -148,7 +147,8 @@ extension OakenService {
             guard call.isSafe, name == record.item.name else { throw HTTPFailure.notFound() }
             return try download(record, call)
         }
-        let sling = SlingPath(resource: "/p/\(id)", selectors: SlingPath(call.path).selectors, extension: SlingPath(call.path).extension)
+        let split = SlingPath(call.path)
+        let sling = SlingPath(resource: "/p/\(id)", selectors: split.selectors, extension: split.extension)
         if call.isSafe {
             switch (sling.selectors.first, sling.extension) {
             case (nil, nil):
