@@ -8,7 +8,8 @@ the bare FTS5 query for the top ten rows with their snippets, run by Python's sq
 system library) on the same file. Prints p50 and p99 of each and the ratios.
 
 BENCH_SEARCH_SIZES (default "10000,100000") sets the sites' sizes, BENCH_SEARCH_REPS (default
-20) the timed requests per query.
+20) the timed requests per query. BENCH_SEARCH_SITES names a folder where the built sites are
+kept and reused by later runs (building the 100,000-item site takes minutes).
 """
 import http.client
 import os
@@ -41,9 +42,17 @@ def percentile(times, fraction):
 
 def build_site(work, size):
     """Indexes `size` generated documents, then spreads them over owners, visibilities and
-    group grants directly in the database (before the server starts)."""
+    group grants directly in the database (before the server starts). A site kept from an
+    earlier run (BENCH_SEARCH_SITES) is used as it is."""
+    kept = os.environ.get("BENCH_SEARCH_SITES")
+    if kept:
+        work = kept
+        os.makedirs(work, exist_ok=True)
     corpus = os.path.join(work, f"corpus-{size}")
     data = os.path.join(work, f"data-{size}")
+    if kept and os.path.exists(os.path.join(data, "complete")):
+        return data
+    shutil.rmtree(data, ignore_errors=True)
     subprocess.run([sys.executable, GENERATE, "zipf", corpus, "--count", str(size), "--kinds", "txt", "--seed", "3"], check=True)
     subprocess.run([OAKEN, "index", corpus, "--data", data], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     shutil.rmtree(corpus)
@@ -75,6 +84,7 @@ def build_site(work, size):
                 db.execute("INSERT INTO contentGrant (itemId, principalId, role, grantedAt) VALUES (?, ?, 'viewer', 0)",
                            (item, rng.choice(groups)))
     db.close()
+    open(os.path.join(data, "complete"), "w").close()
     return data
 
 

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 
 @testable import Indexer
@@ -52,6 +53,40 @@ import Testing
         // An exclusion removes items that have the word anywhere: here, in the name.
         #expect(try await f.names("cell -apart") == ["together.txt"])
         #expect(try await f.names("cell -thin").isEmpty)
+    }
+
+    /// The search's own ranking function scores every row exactly as FTS5's `bm25()` does,
+    /// whether it is told the match count (one phrase) or counts each phrase itself.
+    @Test func theRankFunctionAgreesWithFTS5sBM25() async throws {
+        let f = try await SearchFixture()
+        defer { f.cleanUp() }
+        let owner = try await f.user("owner")
+        var random = SplitMix(seed: 17)
+        let words = ["cell", "membrane", "protein", "river", "delta", "sediment", "theory", "proof"]
+        for n in 0..<40 {
+            let length = 5 + Int(random.next() % 60)
+            let text = (0..<length).map { _ in words[Int(random.next() % UInt64(words.count))] }.joined(separator: " ")
+            try await f.put("doc-\(n).txt", text: text, owner: owner)
+        }
+        try await f.extractAll()
+        let weights = SearchIndexSchema.bodyRankWeights.map { String($0) }.joined(separator: ", ")
+        for expression in ["\"cell\"", "\"cell membrane\"", "\"pro\" *", "\"river\" AND \"delta\"", "\"theory\" OR \"proof\""] {
+            try await f.index.database.read { db in
+                let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM bodyText WHERE bodyText MATCH ?", arguments: [expression])!
+                #expect(count > 0)
+                let rows = try Row.fetchAll(
+                    RankFunction.statement(
+                        "SELECT bm25(bodyText, \(weights)), \(RankFunction.name)(bodyText, ?, \(weights)), \(RankFunction.name)(bodyText, NULL, \(weights)) FROM bodyText WHERE bodyText MATCH ?",
+                        in: db),
+                    arguments: [count, expression])
+                #expect(rows.count == count)
+                for row in rows {
+                    let expected: Double = row[0]
+                    #expect(abs((row[1] as Double) - expected) < 1e-9, "\(expression)")
+                    #expect(abs((row[2] as Double) - expected) < 1e-9, "\(expression)")
+                }
+            }
+        }
     }
 
     @Test func pdfHitsCarryTheirPageNumbersAndMarkedSnippets() async throws {

@@ -47,29 +47,71 @@ extension SQLiteSearchIndex {
             let offset = min(max(0, request.offset), ordered.count)
             let page = Array(ordered[offset..<min(ordered.count, offset + max(0, min(request.limit, 1000)))])
             let pages = found.pages(of: page, snapshot: snapshot)
-            var hits: [SearchHit] = []
-            for slot in page {
-                let key = found.keys[slot]
-                var snippet: String?
-                if case .match(let expression, _) = request.query {
-                    // The best-scoring row, else the newest matching body row, else the item's
-                    // own fields.
-                    let row = found.bestRow[slot] >= 0 ? found.bestRow[slot] : found.newestRow[slot]
-                    let table = found.bestRow[slot] >= 0 && !found.bestIsBody[slot] || row < 0 ? "itemText" : "bodyText"
-                    snippet = try String.fetchOne(
-                        db.cachedStatement(sql: """
-                            SELECT snippet(\(table), -1, char(2), char(3), '…', 24) FROM \(table)
-                            WHERE \(table) MATCH ? AND rowid = ?
-                            """),
-                        arguments: [expression, row < 0 ? Int64(key) : row])
-                }
+            var snippets: [Int: String] = [:]
+            if case .match(let expression, _) = request.query {
+                snippets = try Self.snippets(of: page, found: found, expression: expression, in: db)
+            }
+            let hits = page.map { slot in
                 let score = found.score[slot]
-                hits.append(SearchHit(
-                    itemID: snapshot.entries[key]!.id, score: score.isFinite ? score : 0, snippet: snippet,
-                    pages: pages[slot, default: []].sorted()))
+                return SearchHit(
+                    itemID: snapshot.entries[found.keys[slot]]!.id, score: score.isFinite ? score : 0, snippet: snippets[slot],
+                    pages: pages[slot, default: []].sorted())
             }
             return SearchResults(total: found.keys.count, hits: hits, facets: facets)
         }
+    }
+
+    /// Snippets are cut from the body rows of a page in one pass over the matching rows
+    /// between the page's lowest and highest row, when there are at most this many of them;
+    /// beyond that, each row is looked up on its own. (A lookup costs about as much as
+    /// stepping over a thousand matching rows.)
+    static let snippetScanLimit = 1_000
+
+    /// The best snippet of each slot of a page: from its best-scoring row, else its newest
+    /// matching body row, else its item's own fields.
+    static func snippets(of page: [Int], found: Found, expression: String, in db: Database) throws -> [Int: String] {
+        var snippets: [Int: String] = [:]
+        var bodyRows: [Int64: [Int]] = [:]
+        for slot in page {
+            let best = found.bestRow[slot]
+            let row = best >= 0 ? best : found.newestRow[slot]
+            if row >= 0 && (best < 0 || found.bestIsBody[slot]) {
+                bodyRows[row, default: []].append(slot)
+            } else {
+                snippets[slot] = try String.fetchOne(
+                    db.cachedStatement(sql: "SELECT \(snippet("itemText")) FROM itemText WHERE itemText MATCH ? AND rowid = ?"),
+                    arguments: [expression, Int64(found.keys[slot])])
+            }
+        }
+        guard let lowest = bodyRows.keys.min(), let highest = bodyRows.keys.max() else { return snippets }
+        let between = found.matchRows.firstIndex(after: highest) - found.matchRows.firstIndex(after: lowest - 1)
+        if between <= snippetScanLimit {
+            let rows = "[" + bodyRows.keys.map { String($0) }.joined(separator: ",") + "]"
+            let cursor = try Row.fetchCursor(
+                db.cachedStatement(sql: """
+                    SELECT rowid, CASE WHEN rowid IN (SELECT value FROM json_each(?)) THEN \(snippet("bodyText")) END
+                    FROM bodyText WHERE bodyText MATCH ? AND rowid BETWEEN ? AND ?
+                    """),
+                arguments: [rows, expression, lowest, highest])
+            while let row = try cursor.next() {
+                guard let snippet: String = row[1] else { continue }
+                for slot in bodyRows[row[0]] ?? [] { snippets[slot] = snippet }
+            }
+        } else {
+            for (row, slots) in bodyRows {
+                let snippet = try String.fetchOne(
+                    db.cachedStatement(sql: "SELECT \(snippet("bodyText")) FROM bodyText WHERE bodyText MATCH ? AND rowid = ?"),
+                    arguments: [expression, row])
+                for slot in slots { snippets[slot] = snippet }
+            }
+        }
+        return snippets
+    }
+
+    /// FTS5's snippet of `table`'s best column: up to 24 tokens, matches between STX and ETX
+    /// (`SearchHit.snippetHTML` turns them into markup).
+    private static func snippet(_ table: String) -> String {
+        "snippet(\(table), -1, char(2), char(3), '…', 24)"
     }
 
     /// The queries that find matching rows: FTS5 alone, with no join or filter that could
@@ -114,6 +156,8 @@ extension SQLiteSearchIndex {
         var bodyHits: [(row: Int64, slot: Int)] = []
         /// Every matching body row, readable or not, ascending.
         var matchRows: [Int64] = []
+        /// How many item rows match, readable or not.
+        var itemMatchCount = 0
 
         init(count: Int) {
             state = Array(repeating: 0, count: count)
@@ -192,7 +236,9 @@ extension SQLiteSearchIndex {
                     for key in snapshot.blob(Int(row >> SearchIndexSchema.pageBits))?.items ?? [] { found.state[key] = -1 }
                 }
             }
-            for key in try rowIDs(matchStatements[0], expression, in: db) where key >= 0 && key < count {
+            let itemRows = try rowIDs(matchStatements[0], expression, in: db)
+            found.itemMatchCount = itemRows.count
+            for key in itemRows where key >= 0 && key < count {
                 if found.state[Int(key)] == 0 { decide(Int(key), &found) }
             }
             found.matchRows = try rowIDs(matchStatements[1], expression, in: db)
@@ -213,11 +259,19 @@ extension SQLiteSearchIndex {
         return found
     }
 
+    /// Column weights as SQL arguments.
+    private static func weights(_ weights: [Double]) -> String {
+        weights.map { String($0) }.joined(separator: ", ")
+    }
+
     /// Scores found items by BM25 (lower is better): every matching item row, and the newest
     /// body rows of found items (see `rankedRows`).
     static func rank(_ found: inout Found, expression: String, in db: Database) throws {
         let itemRanks = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT rowid, rank FROM itemText WHERE itemText MATCH ?"), arguments: [expression])
+            RankFunction.statement(
+                "SELECT rowid, \(RankFunction.name)(itemText, ?, \(weights(SearchIndexSchema.itemRankWeights))) FROM itemText WHERE itemText MATCH ?",
+                in: db),
+            arguments: [found.itemMatchCount, expression])
         while let row = try itemRanks.next() {
             let key = Int(row[0] as Int64)
             guard let slot = found.slot(key) else { continue }
@@ -242,8 +296,10 @@ extension SQLiteSearchIndex {
             owners[hit.row, default: []].append(hit.slot)
         }
         let bodyRanks = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT rowid, rank FROM bodyText WHERE bodyText MATCH ? AND rowid >= ?"),
-            arguments: [expression, lowest])
+            RankFunction.statement(
+                "SELECT rowid, \(RankFunction.name)(bodyText, ?, \(weights(SearchIndexSchema.bodyRankWeights))) FROM bodyText WHERE bodyText MATCH ? AND rowid >= ?",
+                in: db),
+            arguments: [found.matchRows.count, expression, lowest])
         while let row = try bodyRanks.next() {
             let id: Int64 = row[0]
             guard let slots = owners[id] else { continue }
@@ -337,5 +393,18 @@ extension SQLiteSearchIndex {
             }
         }
         return heap.sorted(by: precedes)
+    }
+}
+
+extension [Int64] {
+    /// In an ascending array, the index of the first element greater than `value`.
+    func firstIndex(after value: Int64) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if self[middle] <= value { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 }

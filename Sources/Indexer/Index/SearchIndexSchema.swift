@@ -37,9 +37,15 @@ enum SearchIndexSchema {
     static let maximumPages = 1 << 20
 
     /// bm25 weights of an item's name, description and tags, and of a body's title and text:
-    /// an item's own fields outrank words deep in its body.
-    static let itemRankWeights = "bm25(10.0, 4.0, 6.0)"
-    static let bodyRankWeights = "bm25(5.0, 1.0)"
+    /// an item's own fields outrank words deep in its body. Searches rank with these (see
+    /// `RankFunction`); they are also each table's `rank`, for queries by hand.
+    static let itemRankWeights = [10.0, 4.0, 6.0]
+    static let bodyRankWeights = [5.0, 1.0]
+
+    /// A table's `rank` setting for `weights`.
+    static func rankSetting(_ weights: [Double]) -> String {
+        "bm25(\(weights.map { String($0) }.joined(separator: ", ")))"
+    }
 
     static let tokenizer = "tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3'"
 
@@ -124,9 +130,9 @@ enum SearchIndexSchema {
                 itemId TEXT NOT NULL
             );
             CREATE VIRTUAL TABLE itemText USING fts5(name, description, tags, \(tokenizer));
-            INSERT INTO itemText (itemText, rank) VALUES ('rank', '\(itemRankWeights)');
+            INSERT INTO itemText (itemText, rank) VALUES ('rank', '\(rankSetting(itemRankWeights))');
             CREATE VIRTUAL TABLE bodyText USING fts5(title, body, \(tokenizer));
-            INSERT INTO bodyText (bodyText, rank) VALUES ('rank', '\(bodyRankWeights)');
+            INSERT INTO bodyText (bodyText, rank) VALUES ('rank', '\(rankSetting(bodyRankWeights))');
 
             CREATE TRIGGER contentItem_index_insert AFTER INSERT ON contentItem BEGIN
                 INSERT INTO itemRow (itemId) VALUES (new.id);
