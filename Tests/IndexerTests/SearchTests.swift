@@ -108,6 +108,28 @@ import Testing
 }
 
 @Suite struct VisibilityTests {
+    /// The catalog keeps up to four grantees of an item beside its entry; a fifth and sixth
+    /// still count.
+    @Test func everyGranteeOfAWidelySharedItemFindsIt() async throws {
+        let f = try await SearchFixture()
+        defer { f.cleanUp() }
+        let owner = try await f.user("owner")
+        var readers: [User] = []
+        for n in 0..<6 { readers.append(try await f.user("reader\(n)")) }
+        let outsider = try await f.user("outsider")
+        let item = try await f.put("shared.txt", text: "pulsar notes", owner: owner, visibility: .private)
+        try await f.extractAll()
+        for reader in readers {
+            #expect(try await f.search("pulsar", as: reader).total == 0)
+            try await f.grant(item, to: reader.id)
+        }
+        for reader in [owner] + readers {
+            #expect(try await f.names("pulsar", as: reader) == ["shared.txt"], "\(reader.loginName)")
+        }
+        #expect(try await f.search("pulsar", as: outsider).total == 0)
+        #expect(try await f.search("pulsar").total == 0)
+    }
+
     @Test func searchFindsOnlyWhatTheViewerMayRead() async throws {
         let f = try await SearchFixture()
         defer { f.cleanUp() }
@@ -206,6 +228,29 @@ import Testing
 }
 
 @Suite struct IndexMaintenanceTests {
+    /// A scan that turns out long hands the far half of the rows ahead to another reader;
+    /// together they find every matching row once, in order.
+    @Test func aLongScanSplitAcrossTwoReadersFindsEveryRowOnce() async throws {
+        let f = try await SearchFixture()
+        defer { f.cleanUp() }
+        let owner = try await f.user("owner")
+        for n in 0..<120 {
+            try await f.put("doc-\(n).txt", text: "common words in document \(n)" + (n % 3 == 0 ? " and a rarer one" : ""), owner: owner)
+        }
+        try await f.extractAll()
+        let helper = SQLiteSearchIndex.ScanHelper(database: f.index.database, gate: f.index.readGate)
+        for expression in ["\"common\"", "\"rarer\"", "\"common words\""] {
+            let (expected, split) = try await f.index.database.read { db in
+                let expected = try SQLiteSearchIndex.rowIDs(SQLiteSearchIndex.matchStatements[1], expression, in: db)
+                let below = try Int64.fetchOne(db, sql: "SELECT max(number) + 1 FROM blobText")! << SearchIndexSchema.pageBits
+                return (expected, try SQLiteSearchIndex.bodyRowIDs(expression, below: below, helper: helper, splitAfter: 10, in: db))
+            }
+            #expect(split.split)
+            #expect(split.rows == expected, "\(expression)")
+            #expect(expected.count >= 40)
+        }
+    }
+
     /// The full-text tables are only ever asked for their matches: visibility is decided per
     /// hit in the catalog, never by handing FTS5 a `rowid IN (subquery)` filter, which would
     /// turn it into one lookup per readable row.

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import Repository
+import Synchronization
 
 extension SQLiteSearchIndex {
     /// Rows ranked by BM25 per query: the most recently indexed matching rows of readable
@@ -29,9 +30,10 @@ extension SQLiteSearchIndex {
     package func search(_ request: SearchRequest) async throws -> SearchResults {
         if request.query == .empty { return SearchResults(total: 0, hits: []) }
         let catalog = catalog
+        let helper = ScanHelper(database: database, gate: readGate)
         return try await database.longRead(through: readGate) { db in
             let snapshot = try catalog.snapshot(in: db)
-            var found = try Self.find(request, snapshot: snapshot, in: db)
+            var found = try Self.find(request, snapshot: snapshot, helper: helper, in: db)
             var facets: [TagCount] = []
             if request.facetLimit > 0 {
                 var counts: [String: Int] = [:]
@@ -125,8 +127,12 @@ extension SQLiteSearchIndex {
     /// thousand rows for a common word), so it steps SQLite directly rather than through a
     /// cursor of values.
     static func rowIDs(_ sql: String, _ expression: String, in db: Database) throws -> [Int64] {
+        try rowIDs(sql, [expression], in: db)
+    }
+
+    static func rowIDs(_ sql: String, _ arguments: StatementArguments, in db: Database) throws -> [Int64] {
         let statement = try db.cachedStatement(sql: sql)
-        try statement.setArguments([expression])
+        try statement.setArguments(arguments)
         let handle = statement.sqliteStatement
         var rows: [Int64] = []
         while true {
@@ -135,9 +141,80 @@ extension SQLiteSearchIndex {
             case SQLITE_DONE: sqlite3_reset(handle); return rows
             default:
                 let code = sqlite3_reset(handle)
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql)
+                throw error(code, sql, db)
             }
         }
+    }
+
+    /// After this many matching body rows, a scan hands the far half of what is left to a
+    /// second reader (see `bodyRowIDs`).
+    static let rowsBeforeSplit = 4_096
+
+    /// A second reader connection for the far half of a long scan, when one is free: a
+    /// search for a common word or phrase then uses two cores.
+    struct ScanHelper: Sendable {
+        let database: DatabasePool
+        let gate: ReadGate
+
+        /// Starts `sql` (one rowid column) on another reader, or returns `nil` when every
+        /// reader is busy. The result waits for it.
+        func start(_ sql: String, _ arguments: StatementArguments) -> (@Sendable () throws -> [Int64])? {
+            guard gate.tryEnter() else { return nil }
+            let result = Mutex<Result<[Int64], any Error>?>(nil)
+            let done = DispatchSemaphore(value: 0)
+            DispatchQueue.global(qos: .userInitiated).async { [database, gate] in
+                let rows = Result { try database.read { db in try SQLiteSearchIndex.rowIDs(sql, arguments, in: db) } }
+                gate.leave()
+                result.withLock { $0 = rows }
+                done.signal()
+            }
+            return {
+                done.wait()
+                return try result.withLock { $0! }.get()
+            }
+        }
+    }
+
+    /// Every body row matching `expression`, ascending; `below` bounds the rowids of the
+    /// blobs the catalog knows. Once a scan has found `rowsBeforeSplit` rows, it asks the
+    /// helper to scan the upper half of the rowids still ahead and stops itself there.
+    /// Matches of common words are spread evenly over the rowids, so the two halves take
+    /// about as long. The helper reads in its own transaction; rows of blobs indexed since
+    /// the catalog's snapshot are ignored by the caller, as they would be anyway.
+    static func bodyRowIDs(
+        _ expression: String, below limit: Int64, helper: ScanHelper?, splitAfter: Int = rowsBeforeSplit, in db: Database
+    ) throws -> (rows: [Int64], split: Bool) {
+        let sql = matchStatements[1]
+        let statement = try db.cachedStatement(sql: sql)
+        try statement.setArguments([expression])
+        let handle = statement.sqliteStatement
+        defer { sqlite3_reset(handle) }
+        var rows: [Int64] = []
+        var stop = Int64.max
+        var far: (@Sendable () throws -> [Int64])?
+        while true {
+            let code = sqlite3_step(handle)
+            guard code == SQLITE_ROW else {
+                guard code == SQLITE_DONE else { throw Self.error(code, sql, db) }
+                break
+            }
+            let row = sqlite3_column_int64(handle, 0)
+            if row >= stop { break }
+            rows.append(row)
+            if rows.count == splitAfter, let helper, limit - row > 2 {
+                let middle = row + (limit - row) / 2
+                if let started = helper.start("SELECT rowid FROM bodyText WHERE bodyText MATCH ? AND rowid >= ?", [expression, middle]) {
+                    far = started
+                    stop = middle
+                }
+            }
+        }
+        if let far { rows += try far() }
+        return (rows, far != nil)
+    }
+
+    private static func error(_ code: Int32, _ sql: String, _ db: Database) -> DatabaseError {
+        DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql)
     }
 
     /// The items found. `state`, indexed by item key (see `SearchCatalog`), says whether an
@@ -179,9 +256,10 @@ extension SQLiteSearchIndex {
 
         /// The matched page numbers of some found items, by slot (of paged blobs only).
         func pages(of slots: [Int], snapshot: SearchCatalog.Snapshot) -> [Int: Set<Int>] {
-            let wanted = Set(slots)
+            var wanted = Array(repeating: false, count: keys.count)
+            for slot in slots { wanted[slot] = true }
             var pages: [Int: Set<Int>] = [:]
-            for hit in bodyHits where wanted.contains(hit.slot) {
+            for hit in bodyHits where wanted[hit.slot] {
                 guard snapshot.blob(Int(hit.row >> SearchIndexSchema.pageBits))?.paged == true else { continue }
                 pages[hit.slot, default: []].insert(Int(hit.row & Int64(SearchIndexSchema.maximumPages - 1)) + 1)
             }
@@ -190,7 +268,7 @@ extension SQLiteSearchIndex {
     }
 
     /// The readable items in scope that match.
-    static func find(_ request: SearchRequest, snapshot: SearchCatalog.Snapshot, in db: Database) throws -> Found {
+    static func find(_ request: SearchRequest, snapshot: SearchCatalog.Snapshot, helper: ScanHelper? = nil, in db: Database) throws -> Found {
         let viewer = request.viewer
         let tags = Set(request.tags)
         let mimePrefix = request.mimeType.flatMap { $0.hasSuffix("*") ? String($0.dropLast()) : nil }
@@ -212,11 +290,25 @@ extension SQLiteSearchIndex {
         var found = Found(count: snapshot.entries.count)
         let filtered = request.scope != nil || !tags.isEmpty || request.mimeType != nil
         let open: UInt8 = viewer.isAdministrator ? 1 : (viewer.isLoggedIn ? 2 : 3)
+        let viewerBits = snapshot.principalSet(viewer.principalIDs)
+        /// Whether one of the viewer's principals holds a grant on the item.
+        func granted(_ key: Int) -> Bool {
+            let lanes = snapshot.grantees[key]
+            for lane in 0..<4 {
+                let number = lanes[lane]
+                if number >= 0 {
+                    if viewerBits[Int(number) >> 6] & (1 << UInt64(number & 63)) != 0 { return true }
+                } else if number == -2 {
+                    return snapshot.entries[key]!.grants.contains { viewer.principalIDs.contains($0.principalID) }
+                }
+            }
+            return false
+        }
         /// Decides an item on first sight; without filters, an item open to the viewer is
-        /// decided by its visibility alone.
+        /// decided by its visibility and grantees alone.
         func decide(_ key: Int, _ found: inout Found) {
             let visibility = snapshot.visibility[key]
-            if visibility != 0 && ((!filtered && visibility >= open) || admits(snapshot.entries[key]!)) {
+            if visibility != 0 && (filtered ? admits(snapshot.entries[key]!) : visibility >= open || granted(key)) {
                 found.add(key)
             } else {
                 found.state[key] = -1
@@ -241,17 +333,27 @@ extension SQLiteSearchIndex {
             for key in itemRows where key >= 0 && key < count {
                 if found.state[Int(key)] == 0 { decide(Int(key), &found) }
             }
-            found.matchRows = try rowIDs(matchStatements[1], expression, in: db)
-            let blobs = snapshot.blobs
-            for row in found.matchRows {
-                let number = Int(row >> SearchIndexSchema.pageBits)
-                guard number < blobs.count, let blob = blobs[number] else { continue }
-                for key in blob.items {
-                    if found.state[key] == 0 { decide(key, &found) }
-                    let state = found.state[key]
-                    if state > 0 {
-                        found.bodyHits.append((row, Int(state) - 1))
-                        found.newestRow[Int(state) - 1] = row
+            found.matchRows = try bodyRowIDs(
+                expression, below: Int64(snapshot.blobs.count) << SearchIndexSchema.pageBits, helper: helper, in: db
+            ).rows
+            /// Notes a body row's hit on an item, deciding the item on first sight.
+            func hit(_ key: Int, _ row: Int64, _ found: inout Found) {
+                if found.state[key] == 0 { decide(key, &found) }
+                let state = found.state[key]
+                if state > 0 {
+                    found.bodyHits.append((row, Int(state) - 1))
+                    found.newestRow[Int(state) - 1] = row
+                }
+            }
+            snapshot.blobItem.withUnsafeBufferPointer { blobItem in
+                for row in found.matchRows {
+                    let number = Int(row >> SearchIndexSchema.pageBits)
+                    guard number < blobItem.count else { continue }
+                    let item = blobItem[number]
+                    if item >= 0 {
+                        hit(Int(item), row, &found)
+                    } else if item == -2 {
+                        for key in snapshot.blobs[number]!.items { hit(key, row, &found) }
                     }
                 }
             }

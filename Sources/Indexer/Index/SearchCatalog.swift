@@ -44,8 +44,17 @@ package final class SearchCatalog: Sendable {
         /// Each key's visibility, apart, so that the common case (a public or logged-in item)
         /// is decided without touching its entry: 0 none, 1 private, 2 logged-in, 3 public.
         var visibility: [UInt8] = []
+        /// Each key's grantees, apart, as principal numbers (see `principalNumbers`): up to
+        /// four, -1 for none; -2 in the last lane means more than four (then see the entry).
+        /// Deciding a private item then reads 16 bytes here instead of its entry and grants.
+        var grantees: [SIMD4<Int32>] = []
+        /// A small number for each principal that holds a grant.
+        var principalNumbers: [String: Int32] = [:]
         var keys: [String: Int] = [:]
         var blobs: [Blob?] = []
+        /// Each blob's item, apart, for the common case of one item per blob: its key, or
+        /// -1 for none, or -2 for several (then see `blobs`).
+        var blobItem: [Int32] = []
         var blobNumbers: [String: Int] = [:]
         /// Items whose blob is not extracted yet, by blob.
         var waiting: [String: [Int]] = [:]
@@ -57,21 +66,61 @@ package final class SearchCatalog: Sendable {
             if key >= entries.count {
                 entries += Array(repeating: nil, count: key - entries.count + 1)
                 visibility += Array(repeating: 0, count: key - visibility.count + 1)
+                grantees += Array(repeating: SIMD4(repeating: -1), count: key - grantees.count + 1)
             }
             entries[key] = entry
             visibility[key] = Self.code(entry.visibility)
+            var lanes = SIMD4<Int32>(repeating: -1)
+            var filled = 0
+            for principal in Set(entry.grants.map(\.principalID)) {
+                guard filled < 4 else {
+                    lanes[3] = -2
+                    break
+                }
+                lanes[filled] = number(of: principal)
+                filled += 1
+            }
+            grantees[key] = lanes
             keys[entry.id] = key
             guard let blob = entry.blobID else { return }
-            if let number = blobNumbers[blob] { blobs[number]!.items.append(key) } else { waiting[blob, default: []].append(key) }
+            if let number = blobNumbers[blob] {
+                blobs[number]!.items.append(key)
+                noteItems(of: number)
+            } else {
+                waiting[blob, default: []].append(key)
+            }
+        }
+
+        private mutating func number(of principal: String) -> Int32 {
+            if let number = principalNumbers[principal] { return number }
+            let number = Int32(principalNumbers.count)
+            principalNumbers[principal] = number
+            return number
+        }
+
+        /// The principal numbers of `principals`, as a bit set.
+        func principalSet(_ principals: Set<String>) -> [UInt64] {
+            var bits = Array(repeating: UInt64(0), count: principalNumbers.count / 64 + 1)
+            for principal in principals {
+                if let number = principalNumbers[principal] { bits[Int(number) >> 6] |= 1 << UInt64(number & 63) }
+            }
+            return bits
+        }
+
+        private mutating func noteItems(of number: Int) {
+            let items = blobs[number]?.items ?? []
+            blobItem[number] = items.count == 1 ? Int32(items[0]) : (items.isEmpty ? -1 : -2)
         }
 
         mutating func remove(_ id: String) {
             guard let key = keys.removeValue(forKey: id), let old = entries[key] else { return }
             entries[key] = nil
             visibility[key] = 0
+            grantees[key] = SIMD4(repeating: -1)
             guard let blob = old.blobID else { return }
             if let number = blobNumbers[blob] {
                 blobs[number]!.items.removeAll { $0 == key }
+                noteItems(of: number)
             } else {
                 waiting[blob]?.removeAll { $0 == key }
                 if waiting[blob]?.isEmpty == true { waiting[blob] = nil }
@@ -87,8 +136,12 @@ package final class SearchCatalog: Sendable {
         }
 
         mutating func addBlob(number: Int, id: String, paged: Bool) {
-            if number >= blobs.count { blobs += Array(repeating: nil, count: number - blobs.count + 1) }
+            if number >= blobs.count {
+                blobs += Array(repeating: nil, count: number - blobs.count + 1)
+                blobItem += Array(repeating: -1, count: number - blobItem.count + 1)
+            }
             blobs[number] = Blob(id: id, paged: paged, items: waiting.removeValue(forKey: id) ?? [])
+            noteItems(of: number)
             blobNumbers[id] = number
             lastBlobNumber = max(lastBlobNumber, Int64(number))
         }

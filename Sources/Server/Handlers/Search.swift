@@ -61,7 +61,7 @@ extension OakenService {
         }
 
         let found = try await index.search(request)
-        let records = try await metadata.itemRecords(ids: found.hits.map(\.itemID))
+        let records = try await metadata.itemRecords(ids: found.hits.map { $0.itemID })
         var results: [JSONValue] = []
         for hit in found.hits {
             // An item deleted since the search ran is left out of the page.
@@ -87,13 +87,15 @@ extension OakenService {
     /// The search envelope with its keys in the order Nakamura wrote them: `items`,
     /// `results`, `facet_fields`, `total`.
     static func envelope(pageSize: Int, results: [JSONValue], facets: [TagCount], total: Int) -> Reply {
-        var out = "{\"items\":\(pageSize),\"results\":"
+        var out: [UInt8] = []
+        out.reserveCapacity(1024 + results.count * 1024)
+        out.append(contentsOf: "{\"items\":\(pageSize),\"results\":".utf8)
         JSONValue.array(results).write(to: &out)
-        out += ",\"facet_fields\":"
+        out.append(contentsOf: ",\"facet_fields\":".utf8)
         let tags = JSONValue.array(facets.map { .object([$0.tag: .int(Int64($0.count))]) })
         JSONValue.array([.object(["tagname": tags])]).write(to: &out)
-        out += ",\"total\":\(total)}"
-        return Reply(headers: [("Content-Type", "application/json; charset=utf-8")], body: Array(out.utf8))
+        out.append(contentsOf: ",\"total\":\(total)}".utf8)
+        return Reply(headers: [("Content-Type", "application/json; charset=utf-8")], body: out)
     }
 
     /// The tags of a refine-by-tag parameter: quoted tags (`"physics" AND "notes"`), or

@@ -34,6 +34,15 @@ package final class ReadGate: Sendable {
         }
     }
 
+    /// Takes a permit if one is free, without waiting.
+    package func tryEnter() -> Bool {
+        state.withLock { state in
+            guard state.available > 0 else { return false }
+            state.available -= 1
+            return true
+        }
+    }
+
     package func leave() {
         let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if state.waiters.isEmpty {

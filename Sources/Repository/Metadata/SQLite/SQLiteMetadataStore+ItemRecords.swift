@@ -72,49 +72,65 @@ package struct ItemChange: Sendable, Equatable {
 extension SQLiteMetadataStore {
     /// The item with its properties, grants, tags and comment count, or `nil`.
     package func itemRecord(id: String) async throws -> ItemRecord? {
-        try await database.read(through: readGate) { db in try Self.fetchItemRecord(id: id, in: db) }
+        try await database.read(through: readGate) { db in try Self.fetchItemRecords(ids: [id], in: db)[id] }
     }
 
-    /// Several items at once, in one read (as a page of search results needs them); unknown
-    /// ids are absent.
+    /// Several items at once, in one read and four queries whatever their number (as a page
+    /// of search results needs them); unknown ids are absent.
     package func itemRecords(ids: [String]) async throws -> [String: ItemRecord] {
-        try await database.read(through: readGate) { db in
-            var records: [String: ItemRecord] = [:]
-            for id in ids {
-                if let record = try Self.fetchItemRecord(id: id, in: db) { records[id] = record }
-            }
-            return records
-        }
+        guard !ids.isEmpty else { return [:] }
+        return try await database.read(through: readGate) { db in try Self.fetchItemRecords(ids: ids, in: db) }
     }
 
-    static func fetchItemRecord(id: String, in db: Database) throws -> ItemRecord? {
-        guard let row = try Row.fetchOne(
+    static func fetchItemRecords(ids: [String], in db: Database) throws -> [String: ItemRecord] {
+        let list = jsonArray(ids)
+        var grants: [String: [ContentGrant]] = [:]
+        let grantRows = try Row.fetchCursor(
+            db.cachedStatement(sql: "SELECT itemId, principalId, role FROM contentGrant WHERE itemId IN (SELECT value FROM json_each(?))"),
+            arguments: [list])
+        while let row = try grantRows.next() {
+            guard let role = ContentRole(rawValue: row[2]) else { continue }
+            grants[row[0], default: []].append(ContentGrant(principalID: row[1], role: role))
+        }
+        var tags: [String: [String]] = [:]
+        let tagRows = try Row.fetchCursor(
             db.cachedStatement(sql: """
-                SELECT i.*, v.blobId, v.length,
-                    (SELECT count(*) FROM comment c WHERE c.itemId = i.id) AS commentCount
+                SELECT ct.itemId, t.name FROM contentTag ct JOIN tag t ON t.id = ct.tagId
+                WHERE ct.itemId IN (SELECT value FROM json_each(?)) ORDER BY t.name
+                """),
+            arguments: [list])
+        while let row = try tagRows.next() { tags[row[0], default: []].append(row[1]) }
+        var comments: [String: Int] = [:]
+        let commentRows = try Row.fetchCursor(
+            db.cachedStatement(sql: "SELECT itemId, count(*) FROM comment WHERE itemId IN (SELECT value FROM json_each(?)) GROUP BY itemId"),
+            arguments: [list])
+        while let row = try commentRows.next() { comments[row[0]] = row[1] }
+
+        var records: [String: ItemRecord] = [:]
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(sql: """
+                SELECT i.id, i.name, i.description, i.mimeType, i.visibility, i.currentVersion, v.blobId, v.length,
+                    i.createdAt, i.createdBy, i.lastModifiedAt, i.lastModifiedBy, i.bodyLastModifiedAt, i.properties
                 FROM contentItem i
                 LEFT JOIN contentVersion v ON v.itemId = i.id AND v.number = i.currentVersion
-                WHERE i.id = ?
+                WHERE i.id IN (SELECT value FROM json_each(?))
                 """),
-            arguments: [id])
-        else { return nil }
-        let blob: String? = row["blobId"]
-        let item = ContentItem(
-            id: row["id"], name: row["name"], description: row["description"], mimeType: row["mimeType"],
-            visibility: Visibility(rawValue: row["visibility"]) ?? .private, currentVersion: row["currentVersion"],
-            blobID: try blob.map { try BlobID(parsing: $0) }, length: row["length"] ?? 0,
-            createdAt: row["createdAt"], createdBy: row["createdBy"], lastModifiedAt: row["lastModifiedAt"])
-        let grants = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT principalId, role FROM contentGrant WHERE itemId = ?"), arguments: [id]
-        ).compactMap { row in ContentRole(rawValue: row["role"]).map { ContentGrant(principalID: row["principalId"], role: $0) } }
-        let tags = try String.fetchAll(
-            db.cachedStatement(sql: "SELECT t.name FROM contentTag ct JOIN tag t ON t.id = ct.tagId WHERE ct.itemId = ? ORDER BY t.name"),
-            arguments: [id])
-        let text: String = row["properties"]
-        let properties = text == "{}" ? [:] : (try? JSONValue.parse(text))?.objectValue ?? [:]
-        return ItemRecord(
-            item: item, properties: properties, grants: grants, tags: tags, lastModifiedBy: row["lastModifiedBy"],
-            bodyLastModifiedAt: row["bodyLastModifiedAt"], commentCount: row["commentCount"])
+            arguments: [list])
+        while let row = try rows.next() {
+            let id: String = row[0]
+            let blob: String? = row[6]
+            let item = ContentItem(
+                id: id, name: row[1], description: row[2], mimeType: row[3],
+                visibility: Visibility(rawValue: row[4]) ?? .private, currentVersion: row[5],
+                blobID: try blob.map { try BlobID(parsing: $0) }, length: row[7] ?? 0,
+                createdAt: row[8], createdBy: row[9], lastModifiedAt: row[10])
+            let text: String = row[13]
+            let properties = text == "{}" ? [:] : (try? JSONValue.parse(text))?.objectValue ?? [:]
+            records[id] = ItemRecord(
+                item: item, properties: properties, grants: grants[id] ?? [], tags: tags[id] ?? [],
+                lastModifiedBy: row[11], bodyLastModifiedAt: row[12], commentCount: comments[id] ?? 0)
+        }
+        return records
     }
 
     /// Changes an item's metadata. Throws `.notFound` for an unknown item.

@@ -1,0 +1,28 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Repository
+
+@Suite struct JSONValueTests {
+    @Test func stringsAreEscapedForScriptsAndPages() {
+        let text = "a\"b\\c\nd\re\tf<g>h&i\u{2028}j\u{2029}k\u{01}l\u{1F}m"
+        #expect(JSONValue.string(text).serialized
+            == #""a\"b\\c\nd\re\tf\u003cg\u003eh\u0026i\u2028j\u2029k\u0001l\u001fm""#)
+        // Other characters pass as they are, the ones sharing U+2028's first byte included.
+        #expect(JSONValue.string("café … ‘x’ 日本").serialized == "\"café … ‘x’ 日本\"")
+    }
+
+    /// Any string, written and read back by another parser, is the same string.
+    @Test func randomStringsSurviveARoundTrip() throws {
+        var random = SplitMix(seed: 23)
+        let alphabet: [Character] = ["a", "\"", "\\", "\n", "<", ">", "&", "\u{2028}", "\u{2029}", "\u{0}", "\u{7}", "é", "…", "😀", "\u{E2}"]
+        for _ in 0..<500 {
+            let length = Int(random.next() % 12)
+            let text = String((0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] })
+            let object = JSONValue.object([text: .array([.string(text)])])
+            let parsed = try JSONSerialization.jsonObject(with: Data(object.serialized.utf8)) as? [String: [String]]
+            #expect(parsed == [text: [text]])
+        }
+    }
+}
