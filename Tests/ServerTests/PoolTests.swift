@@ -118,6 +118,76 @@ extension HTTPSession {
         }
     }
 
+    /// newaddcontent's "create a Sakai doc" and "add a link", request by request: form-mode
+    /// createfile, the pages through `saveJSON` and `<ref>.save.json`, then the description.
+    @Test func aSakaiDocAndALinkAreCreatedWithoutAFileAsTheUIDoes() async throws {
+        try await withServer { server in
+            let (alice, aliceID) = try await server.register("alice")
+            let structure = #"{"page1":{"_ref":"id7731","_order":0,"_title":"Field notes","main":{"_ref":"id7731","_order":0,"_title":"Field notes"}}}"#
+            let created = try await alice.post("/system/pool/createfile", [
+                ("structure0", structure), ("mimeType", "x-sakai/document"), ("sakai:schemaversion", "2"), ("_charset_", "utf-8"),
+            ])
+            #expect(created.status == 201)
+            let entry = try #require(created.object["_contentItem"] as? [String: Any])
+            let id = try #require(entry["poolId"] as? String)
+            let item = try #require(entry["item"] as? [String: Any])
+            #expect(item["_path"] as? String == id)
+            #expect(item["_mimeType"] as? String == "x-sakai/document")
+            #expect(item["structure0"] as? String == structure)
+            #expect(item["sakai:pooled-content-manager"] as? [String] == [aliceID])
+            #expect(item["_charset_"] == nil && item["mimeType"] == nil)
+
+            // finishSakaiDoc: the page's content through saveJSON, then its version.
+            let content = #"{"id7731":{"rows":{"__array__0__":{"id":"id1","columns":{"__array__0__":{"width":1,"elements":""}}}}}}"#
+            #expect(try await alice.post("/p/\(id)", [
+                (":operation", "import"), (":contentType", "json"), (":merge", "true"), (":replace", "true"),
+                (":replaceProperties", "true"), (":content", content), ("_charset_", "utf-8"),
+            ]).status == 200)
+            #expect(try await alice.post("/p/\(id)/id7731.save.json", [
+                ("sling:resourceType", "sakai/pagecontent"), ("sakai:pagecontent", #"{"rows":[]}"#), ("_charset_", "utf-8"),
+            ]).status == 200)
+            // setDataOnContent: name, description and visibility.
+            #expect(try await alice.post("/p/\(id)", [
+                ("sakai:pooled-content-file-name", "Field notes"), ("sakai:description", "Notes from the estuary"),
+                ("sakai:permissions", "public"), ("sakai:copyright", "creativecommons"),
+            ]).status == 200)
+            try await alice.setPermissions(id, "public")
+
+            let anonymous = server.session()
+            let doc = try await anonymous.get("/p/\(id).infinity.json")
+            #expect(doc.status == 200)
+            #expect(doc.object["sakai:pooled-content-file-name"] as? String == "Field notes")
+            let page = try #require(doc.object["id7731"] as? [String: Any])
+            #expect(page["sling:resourceType"] as? String == "sakai/pagecontent")
+            #expect((page["rows"] as? [String: Any])?["__array__0__"] != nil)
+            let pageRead = try await anonymous.get("/p/\(id)/id7731.infinity.json")
+            #expect(pageRead.status == 200)
+            #expect(pageRead.object["sakai:pagecontent"] as? String == #"{"rows":[]}"#)
+            #expect(try await anonymous.get("/p/\(id)/missing.infinity.json").status == 404)
+            #expect(try await anonymous.get("/p/\(id)").status == 404, "a doc has no file to download")
+            #expect(try await anonymous.post("/p/\(id)/id7731.save.json", [("sakai:pagecontent", "x")]).status >= 400)
+            let (bob, _) = try await server.register("bob")
+            #expect(try await bob.post("/p/\(id)/id7731.save.json", [("sakai:pagecontent", "x")]).status == 403)
+            let found = try await anonymous.get("/var/search/pool/all.json?q=estuary")
+            #expect((found.object["results"] as? [[String: Any]])?.map { $0["_path"] as? String } == [id])
+
+            // A link keeps its URL and preview.
+            let link = try await alice.post("/system/pool/createfile", [
+                ("sakai:pooled-content-url", "https://example.org/lecture"), ("mimeType", "x-sakai/link"),
+                ("sakai:preview-url", ""), ("sakai:preview-type", ""), ("sakai:preview-avatar", ""),
+            ])
+            #expect(link.status == 201)
+            let linkItem = try #require((link.object["_contentItem"] as? [String: Any])?["item"] as? [String: Any])
+            #expect(linkItem["_mimeType"] as? String == "x-sakai/link")
+            #expect(linkItem["sakai:pooled-content-url"] as? String == "https://example.org/lecture")
+
+            // Without a file or a media type there is nothing to create.
+            let empty = try await alice.post("/system/pool/createfile", [("sakai:description", "nothing")])
+            #expect(empty.status == 400)
+            #expect(empty.text.contains("mimeType"))
+        }
+    }
+
     @Test func downloadsHonourRangeAndETagAndNeverRenderHTMLInline() async throws {
         try await withServer { server in
             let (alice, _) = try await server.register("alice")

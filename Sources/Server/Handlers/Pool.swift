@@ -29,7 +29,10 @@ extension OakenService {
             guard access(record, call.viewer).write else { throw HTTPFailure.forbidden("You may not change this item") }
         }
         guard let upload = call.upload else {
-            throw HTTPFailure.badRequest("an upload is a multipart/form-data body with a file part")
+            guard target == nil else {
+                throw HTTPFailure.badRequest("a new version is a multipart/form-data body with a file part")
+            }
+            return try await createWithoutBody(call, owner: user)
         }
         guard let boundary = MultipartParser.boundary(ofContentType: upload.contentType) else {
             throw HTTPFailure.badRequest("the multipart body has no usable boundary")
@@ -63,6 +66,27 @@ extension OakenService {
         var reply = Reply.json(.object(answer), status: target == nil ? .created : .ok)
         reply.headers = [("Content-Type", "text/plain; charset=utf-8")]
         return reply
+    }
+
+    /// Form mode of `createfile`: an item without a body (a Sakai doc, a link, a collection)
+    /// of the media type in `mimeType`, with the other form fields as its properties.
+    private func createWithoutBody(_ call: Call, owner: User) async throws -> Reply {
+        guard let mimeType = call.parameters["mimeType"], !mimeType.isEmpty else {
+            throw HTTPFailure.badRequest("send a file in a multipart/form-data body, or a mimeType for an item without a file")
+        }
+        guard mimeType.utf8.count <= 255, mimeType.contains("/"), !mimeType.contains(where: \.isNewline) else {
+            throw HTTPFailure.badRequest("mimeType must be a media type such as x-sakai/document")
+        }
+        var fields = Parameters()
+        for (key, value) in call.parameters.pairs where !key.hasPrefix("_") && key != "mimeType" { fields.append(key, value) }
+        let change = try Self.itemChange(from: fields)
+        let item = try await metadata.createBodilessItem(
+            NewContentItem(
+                name: change.name ?? "Untitled", mimeType: mimeType, ownerID: owner.id, visibility: change.visibility ?? .private,
+                description: change.description ?? ""),
+            properties: change.setProperties)
+        guard let record = try await metadata.itemRecord(id: item.id) else { throw HTTPFailure.notFound() }
+        return .json(["_contentItem": ["poolId": .string(item.id), "item": .object(itemProperties(record))]], status: .created)
     }
 
     /// Reads a multipart body, staging each file part in the blob store as it streams and
@@ -140,14 +164,23 @@ extension OakenService {
         guard !id.isEmpty, let record = try await metadata.itemRecord(id: id) else { throw HTTPFailure.notFound() }
         let access = access(record, call.viewer)
         guard access.read else { throw HTTPFailure.notFound() }
-        let tail = rest[idEnd...]
+        var tail = String(rest[idEnd...])
         if tail.hasPrefix("/") {
-            // `/p/ID/<file name>`: the body, under the name it is downloaded as.
-            let name = String(tail.dropFirst())
-            guard call.isSafe, name == record.item.name else { throw HTTPFailure.notFound() }
-            return try download(record, call)
+            let child = String(tail.dropFirst())
+            let name = record.item.name
+            if child == name {
+                // `/p/ID/<file name>`: the body, under the name it is downloaded as.
+                guard call.isSafe else { throw HTTPFailure.methodNotAllowed("a download takes GET") }
+                return try download(record, call)
+            }
+            if child.hasPrefix(name + ".") {
+                // `/p/ID/<file name>.json`: the item itself.
+                tail = String(child.dropFirst(name.count))
+            } else {
+                return try await page(record, access: access, path: child, call)
+            }
         }
-        let split = SlingPath(call.path)
+        let split = SlingPath("/p/\(id)" + tail)
         let sling = SlingPath(resource: "/p/\(id)", selectors: split.selectors, extension: split.extension)
         if call.isSafe {
             switch (sling.selectors.first, sling.extension) {
@@ -202,13 +235,38 @@ extension OakenService {
             guard call.parameters[":contentType"] == "json", let text = call.parameters[":content"],
                 case .object(let content) = try JSONValue.parse(text, field: ":content")
             else { throw HTTPFailure.badRequest(":contentType=json and a JSON object in :content are required") }
-            var parameters = Parameters()
-            for (key, value) in content { parameters.append(key, value.stringValue ?? value.serialized) }
-            try await metadata.updateItem(id: id, try Self.itemChange(from: parameters), by: call.viewer.userID)
+            try await metadata.updateItem(id: id, try Self.itemChange(fromJSON: content), by: call.viewer.userID)
             return .status(.ok, path: sling.resource, for: call)
         default:
             throw HTTPFailure.badRequest("unknown :operation")
         }
+    }
+
+    /// A page of a Sakai doc, `/p/ID/<ref>[.selectors].json`: kept as an object property of
+    /// its item (the doc's structure names each page's `_ref`). GET renders it; a POST (a
+    /// modify or a `.save.json`) sets the properties it carries.
+    private func page(_ record: ItemRecord, access: ItemAccess, path: String, _ call: Call) async throws -> Reply {
+        let sling = SlingPath(path)
+        let ref = sling.resource
+        guard !ref.isEmpty, !ref.contains("/"), !Self.derivedItemProperties.contains(ref),
+            case .object(var page) = record.properties[ref]
+        else { throw HTTPFailure.notFound() }
+        if call.isSafe {
+            guard sling.extension == "json" else { throw HTTPFailure.notFound() }
+            return .json(.object(page))
+        }
+        guard call.method == .post else { throw HTTPFailure.methodNotAllowed("\(call.method.rawValue) is not supported here") }
+        guard access.write else { throw HTTPFailure.forbidden("You may not change this item") }
+        for key in call.parameters.names where !key.hasPrefix(":") && !key.hasPrefix("_") {
+            if key.hasSuffix("@Delete") {
+                page[String(key.dropLast(7))] = nil
+            } else if !key.contains("@") {
+                let values = call.parameters.all(key)
+                page[key] = values.count > 1 ? .array(values.map(JSONValue.string)) : .string(values[0])
+            }
+        }
+        try await metadata.updateItem(id: record.item.id, ItemChange(setProperties: [ref: .object(page)]), by: call.viewer.userID)
+        return .json(.object(page))
     }
 
     func access(_ record: ItemRecord, _ viewer: Viewer) -> ItemAccess {
@@ -250,6 +308,26 @@ extension OakenService {
                 change.setProperties[key] = values.count > 1 ? .array(values.map(JSONValue.string)) : .string(value)
             }
         }
+        return change
+    }
+
+    /// A metadata change from an imported JSON object: as `itemChange(from:)`, except that
+    /// objects and arrays (a Sakai doc's pages, say) are kept as they are rather than as text.
+    static func itemChange(fromJSON content: [String: JSONValue]) throws -> ItemChange {
+        var parameters = Parameters()
+        var structured: [String: JSONValue] = [:]
+        for (key, value) in content {
+            switch value {
+            case .object, .array:
+                if !key.hasPrefix(":"), !key.hasPrefix("_"), !key.contains("@"), !derivedItemProperties.contains(key) {
+                    structured[key] = value
+                }
+            default:
+                parameters.append(key, value.stringValue ?? value.serialized)
+            }
+        }
+        var change = try itemChange(from: parameters)
+        change.setProperties.merge(structured) { _, new in new }
         return change
     }
 

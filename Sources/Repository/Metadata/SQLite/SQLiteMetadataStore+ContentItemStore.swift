@@ -28,15 +28,30 @@ extension SQLiteMetadataStore {
         }
     }
 
+    /// Creates an item without a body (a Sakai doc, a link, a collection), with its own
+    /// free-form properties.
+    package func createBodilessItem(_ new: NewContentItem, properties: [String: JSONValue]) async throws -> ContentItem {
+        try Self.validateItemName(new.name)
+        let now = Self.now()
+        return try await writeImmediately { db in
+            let item = try Self.insertItem(new, body: nil, at: now, in: db)
+            if !properties.isEmpty {
+                try db.cachedStatement(sql: "UPDATE contentItem SET properties = ? WHERE id = ?")
+                    .execute(arguments: [JSONValue.object(properties).serialized, item.id])
+            }
+            return item
+        }
+    }
+
     static func validateItemName(_ name: String) throws {
         guard !name.isEmpty, name.utf8.count <= 1024, !name.contains("/"), !name.contains("\0") else {
             throw RepositoryError.invalid(field: "name", reason: "must be 1 to 1024 bytes without '/' or NUL")
         }
     }
 
-    /// Inserts an item, its first version, the owner's grant, an activity and an extraction
-    /// job; the caller publishes the blob and commits.
-    private static func insertItem(_ new: NewContentItem, body: StagedBlob, at now: Int64, in db: Database) throws -> ContentItem {
+    /// Inserts an item, its first version, the owner's grant, an activity and, for a body, an
+    /// extraction job; the caller publishes the blob and commits.
+    private static func insertItem(_ new: NewContentItem, body: StagedBlob?, at now: Int64, in db: Database) throws -> ContentItem {
         guard try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM principal WHERE id = ?"), arguments: [new.ownerID]) != nil else {
             throw RepositoryError.notFound(kind: "principal", id: new.ownerID)
         }
@@ -44,8 +59,10 @@ extension SQLiteMetadataStore {
         while try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM contentItem WHERE id = ?"), arguments: [id]) != nil {
             id = Identifiers.poolID()
         }
-        let blobID = body.id.description
-        try db.cachedStatement(sql: "INSERT INTO blob (id, length, createdAt) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING").execute(arguments: [blobID, body.length, now])
+        let blobID = body?.id.description
+        if let body, let blobID {
+            try db.cachedStatement(sql: "INSERT INTO blob (id, length, createdAt) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING").execute(arguments: [blobID, body.length, now])
+        }
         try db.cachedStatement(sql: """
                 INSERT INTO contentItem (id, name, description, mimeType, visibility, currentVersion,
                     createdAt, createdBy, lastModifiedAt, lastModifiedBy, bodyLastModifiedAt)
@@ -55,7 +72,7 @@ extension SQLiteMetadataStore {
         try db.cachedStatement(sql: """
                 INSERT INTO contentVersion (itemId, number, blobId, length, mimeType, fileName, savedAt, savedBy)
                 VALUES (?, 1, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [id, blobID, body.length, new.mimeType, new.name, now, new.ownerID])
+                """).execute(arguments: [id, blobID, body?.length ?? 0, new.mimeType, new.name, now, new.ownerID])
         try db.cachedStatement(sql: "INSERT INTO contentGrant (itemId, principalId, role, grantedAt) VALUES (?, ?, 'manager', ?)").execute(arguments: [id, new.ownerID, now])
         try db.execute(
             sql: """
@@ -63,11 +80,11 @@ extension SQLiteMetadataStore {
                 VALUES (?, ?, ?, 'Content', 'default', 'CREATED_FILE', ?)
                 """,
             arguments: [new.ownerID, id, "/p/\(id)", now])
-        try queueExtraction(of: blobID, at: now, in: db)
+        if let blobID { try queueExtraction(of: blobID, at: now, in: db) }
         if let file = new.importedFrom { try recordImport(file, itemID: id, at: now, in: db) }
         return ContentItem(
             id: id, name: new.name, description: new.description, mimeType: new.mimeType,
-            visibility: new.visibility, currentVersion: 1, blobID: body.id, length: body.length,
+            visibility: new.visibility, currentVersion: 1, blobID: body?.id, length: body?.length ?? 0,
             createdAt: now, createdBy: new.ownerID, lastModifiedAt: now)
     }
 
