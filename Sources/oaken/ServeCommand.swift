@@ -69,6 +69,13 @@ struct ServeCommand: AsyncParsableCommand {
         let service = OakenService(site: opened, options: options, logger: logger, extraction: extraction)
         // Whatever was queued while the server was down (by `oaken put`, say) is done now.
         extraction.wake()
+        Task.detached(priority: .utility) {
+            do {
+                try await index.warmUp()
+            } catch {
+                logger.warning("search warm-up failed: \(error)")
+            }
+        }
         let shownHost = host == "0.0.0.0" ? "localhost" : host
         let app = OakenServer(service: service).application { port in
             writeOutput("Oaken is serving on http://\(shownHost):\(port)/\n")

@@ -89,6 +89,53 @@ import Testing
         }
     }
 
+    /// The search's snippet function: a short text comes back whole, exactly as FTS5's own
+    /// `snippet()` gives it; a long one as a window of 24 tokens of the original text around
+    /// its matches, each phrase marked as one span, with ellipses where text was cut.
+    @Test func snippetsShowTheMatchesInAWindowOfTheOriginalText() async throws {
+        let f = try await SearchFixture()
+        defer { f.cleanUp() }
+        let owner = try await f.user("owner")
+        let short = "The cell membrane, thin; and the cell's wall."
+        try await f.put("short.txt", text: short, owner: owner)
+        let words = (0..<300).map { "word\($0)" }
+        var long = words
+        long[150] = "quasar"
+        long[152] = "nebula"
+        long[290] = "quasar"
+        long[40] = "pulsar"
+        long[41] = "remnant"
+        try await f.put("long.txt", text: long.joined(separator: " ") + ".", owner: owner)
+        try await f.extractAll()
+        func both(_ expression: String) async throws -> [(String, String)] {
+            try await f.index.database.read { db in
+                try Row.fetchAll(
+                    RankFunction.statement(
+                        "SELECT snippet(bodyText, -1, '[', ']', '…', 24), \(SnippetFunction.name)(bodyText, '[', ']', '…', 24) FROM bodyText WHERE bodyText MATCH ?",
+                        in: db),
+                    arguments: [expression]
+                ).map { ($0[0], $0[1]) }
+            }
+        }
+        for expression in ["\"cell\"", "\"cell membrane\"", "\"thin\" AND \"wall\"", "\"membran\" *"] {
+            for (theirs, ours) in try await both(expression) {
+                #expect(ours == theirs, "\(expression)")
+            }
+        }
+        let quasar = try #require(try await both("\"quasar\" AND \"nebula\"").first?.1)
+        #expect(quasar.hasPrefix("…") && quasar.hasSuffix("…"))
+        #expect(quasar.contains("[quasar] word151 [nebula]"))
+        let plain = quasar.replacingOccurrences(of: "[", with: "").replacingOccurrences(of: "]", with: "").trimmingCharacters(in: ["…"])
+        #expect(plain.split(separator: " ").count == 24)
+        #expect(long.joined(separator: " ").contains(plain))
+        let phrase = try #require(try await both("\"pulsar remnant\"").first?.1)
+        #expect(phrase.contains("[pulsar remnant]"))
+        // A window that reaches the end keeps the text after the last token.
+        let end = try #require(try await both("\"word299\"").first?.1)
+        #expect(end.hasSuffix("[word299]."))
+        #expect(end.hasPrefix("…"))
+    }
+
     @Test func pdfHitsCarryTheirPageNumbersAndMarkedSnippets() async throws {
         let f = try await SearchFixture()
         defer { f.cleanUp() }

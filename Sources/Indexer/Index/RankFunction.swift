@@ -16,12 +16,13 @@ import GRDBSQLite
 enum RankFunction {
     static let name = "oaken_bm25"
 
-    /// A statement that calls the function, registering it with this connection first if the
-    /// connection does not know it yet (each connection needs it once).
+    /// A statement that calls the search's FTS5 functions (this one and `SnippetFunction`),
+    /// registering them with this connection first if it does not know them yet (each
+    /// connection needs them once).
     static func statement(_ sql: String, in db: Database) throws -> Statement {
         do {
             return try db.cachedStatement(sql: sql)
-        } catch let error as DatabaseError where error.message?.contains("no such function: \(name)") == true {
+        } catch let error as DatabaseError where error.message?.contains("no such function: oaken_") == true {
             try register(in: db)
             return try db.cachedStatement(sql: sql)
         }
@@ -30,9 +31,11 @@ enum RankFunction {
     static func register(in db: Database) throws {
         let api = UnsafeMutablePointer(mutating: FTS5.api(db))
         guard let create = api.pointee.xCreateFunction else { throw DatabaseError(message: "FTS5 cannot add functions") }
-        let code = create(api, name, nil, bm25, nil)
-        guard code == SQLITE_OK else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "cannot add the FTS5 function \(name)")
+        for (name, function) in [(name, bm25), (SnippetFunction.name, snippetFunction)] {
+            let code = create(api, name, nil, function, nil)
+            guard code == SQLITE_OK else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "cannot add the FTS5 function \(name)")
+            }
         }
     }
 }

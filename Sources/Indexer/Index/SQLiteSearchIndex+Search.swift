@@ -51,7 +51,7 @@ extension SQLiteSearchIndex {
             let pages = found.pages(of: page, snapshot: snapshot)
             var snippets: [Int: String] = [:]
             if case .match(let expression, _) = request.query {
-                snippets = try Self.snippets(of: page, found: found, expression: expression, in: db)
+                snippets = try Self.snippets(of: page, found: found, expression: expression, helper: helper, in: db)
             }
             let hits = page.map { slot in
                 let score = found.score[slot]
@@ -71,7 +71,9 @@ extension SQLiteSearchIndex {
 
     /// The best snippet of each slot of a page: from its best-scoring row, else its newest
     /// matching body row, else its item's own fields.
-    static func snippets(of page: [Int], found: Found, expression: String, in db: Database) throws -> [Int: String] {
+    static func snippets(
+        of page: [Int], found: Found, expression: String, helper: ScanHelper? = nil, in db: Database
+    ) throws -> [Int: String] {
         var snippets: [Int: String] = [:]
         var bodyRows: [Int64: [Int]] = [:]
         for slot in page {
@@ -81,39 +83,111 @@ extension SQLiteSearchIndex {
                 bodyRows[row, default: []].append(slot)
             } else {
                 snippets[slot] = try String.fetchOne(
-                    db.cachedStatement(sql: "SELECT \(snippet("itemText")) FROM itemText WHERE itemText MATCH ? AND rowid = ?"),
+                    RankFunction.statement("SELECT \(snippet("itemText")) FROM itemText WHERE itemText MATCH ? AND rowid = ?", in: db),
                     arguments: [expression, Int64(found.keys[slot])])
             }
         }
-        guard let lowest = bodyRows.keys.min(), let highest = bodyRows.keys.max() else { return snippets }
-        let between = found.matchRows.firstIndex(after: highest) - found.matchRows.firstIndex(after: lowest - 1)
+        // The page's body rows in two halves, the upper one cut on a second reader when one
+        // is free: snippets are most of a small query's work.
+        let rows = bodyRows.keys.sorted()
+        let matchRows = found.matchRows
+        var upper: (@Sendable () throws -> [Int64: String])?
+        var lower = rows[...]
+        if rows.count >= 4, let helper {
+            let half = Array(rows[(rows.count / 2)...])
+            upper = helper.start { db in try bodySnippets(of: half, matchRows: matchRows, expression: expression, in: db) }
+            if upper != nil { lower = rows[..<(rows.count / 2)] }
+        }
+        var texts = try bodySnippets(of: Array(lower), matchRows: matchRows, expression: expression, in: db)
+        if let upper { texts.merge(try upper()) { first, _ in first } }
+        for (row, slots) in bodyRows {
+            for slot in slots { snippets[slot] = texts[row] }
+        }
+        return snippets
+    }
+
+    /// Snippets of some matching body rows (ascending): cut in one pass over the matching
+    /// rows between the lowest and the highest when there are few enough of them, else
+    /// looked up one by one.
+    static func bodySnippets(of rows: [Int64], matchRows: [Int64], expression: String, in db: Database) throws -> [Int64: String] {
+        guard let lowest = rows.first, let highest = rows.last else { return [:] }
+        var snippets: [Int64: String] = [:]
+        let between = matchRows.firstIndex(after: highest) - matchRows.firstIndex(after: lowest - 1)
         if between <= snippetScanLimit {
-            let rows = "[" + bodyRows.keys.map { String($0) }.joined(separator: ",") + "]"
+            let list = "[" + rows.map { String($0) }.joined(separator: ",") + "]"
             let cursor = try Row.fetchCursor(
-                db.cachedStatement(sql: """
+                RankFunction.statement("""
                     SELECT rowid, CASE WHEN rowid IN (SELECT value FROM json_each(?)) THEN \(snippet("bodyText")) END
                     FROM bodyText WHERE bodyText MATCH ? AND rowid BETWEEN ? AND ?
-                    """),
-                arguments: [rows, expression, lowest, highest])
+                    """, in: db),
+                arguments: [list, expression, lowest, highest])
             while let row = try cursor.next() {
-                guard let snippet: String = row[1] else { continue }
-                for slot in bodyRows[row[0]] ?? [] { snippets[slot] = snippet }
+                if let snippet: String = row[1] { snippets[row[0]] = snippet }
             }
         } else {
-            for (row, slots) in bodyRows {
-                let snippet = try String.fetchOne(
-                    db.cachedStatement(sql: "SELECT \(snippet("bodyText")) FROM bodyText WHERE bodyText MATCH ? AND rowid = ?"),
+            for row in rows {
+                snippets[row] = try String.fetchOne(
+                    RankFunction.statement("SELECT \(snippet("bodyText")) FROM bodyText WHERE bodyText MATCH ? AND rowid = ?", in: db),
                     arguments: [expression, row])
-                for slot in slots { snippets[slot] = snippet }
             }
         }
         return snippets
     }
 
-    /// FTS5's snippet of `table`'s best column: up to 24 tokens, matches between STX and ETX
-    /// (`SearchHit.snippetHTML` turns them into markup).
+    /// The snippet of `table`'s best column (see `SnippetFunction`): up to 24 tokens, matches
+    /// between STX and ETX (`SearchHit.snippetHTML` turns them into markup).
     private static func snippet(_ table: String) -> String {
-        "snippet(\(table), -1, char(2), char(3), '…', 24)"
+        "\(SnippetFunction.name)(\(table), char(2), char(3), '…', 24)"
+    }
+
+    /// Gets searches ready before the first one arrives: loads the catalog and, on every
+    /// reader connection at once, registers the search functions and runs a small
+    /// query through both full-text tables (a connection's first search otherwise pays for
+    /// all of that). Readers busy at the time are left as they are.
+    package func warmUp() async throws {
+        let catalog = catalog
+        _ = try await database.longRead(through: readGate) { db in try catalog.snapshot(in: db) }
+        // Only readers free right now: searches that arrive meanwhile keep the others.
+        var readers = 0
+        while readers < database.configuration.maximumReaderCount, readGate.tryEnter() { readers += 1 }
+        let gate = readGate
+        defer { for _ in 0..<readers { gate.leave() } }
+        let database = database
+        let arrived = DispatchGroup()
+        let finished = DispatchGroup()
+        for _ in 0..<readers {
+            arrived.enter()
+            finished.enter()
+            DispatchQueue.global(qos: .utility).async {
+                var hasArrived = false
+                func arrive() {
+                    if !hasArrived {
+                        hasArrived = true
+                        arrived.leave()
+                    }
+                }
+                defer {
+                    arrive()
+                    finished.leave()
+                }
+                _ = try? database.read { db in
+                    for table in ["itemText", "bodyText"] {
+                        _ = try Row.fetchAll(
+                            RankFunction.statement(
+                                "SELECT rowid, \(RankFunction.name)(\(table), NULL), \(Self.snippet(table)) FROM \(table) WHERE \(table) MATCH ? LIMIT 1",
+                                in: db),
+                            arguments: ["a*"])
+                    }
+                    // Holding this connection until the others have theirs spreads the work
+                    // over every reader.
+                    arrive()
+                    _ = arrived.wait(timeout: .now() + 1)
+                }
+            }
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            finished.notify(queue: .global()) { continuation.resume() }
+        }
     }
 
     /// The queries that find matching rows: FTS5 alone, with no join or filter that could
@@ -150,8 +224,9 @@ extension SQLiteSearchIndex {
     /// second reader (see `bodyRowIDs`).
     static let rowsBeforeSplit = 4_096
 
-    /// A second reader connection for the far half of a long scan, when one is free: a
-    /// search for a common word or phrase then uses two cores.
+    /// A second reader connection for half of a query's work, when one is free: the far
+    /// half of a long scan (a search for a common word or phrase), or half of a page's
+    /// snippets. A query then uses two cores.
     struct ScanHelper: Sendable {
         let database: DatabasePool
         let gate: ReadGate
@@ -159,13 +234,19 @@ extension SQLiteSearchIndex {
         /// Starts `sql` (one rowid column) on another reader, or returns `nil` when every
         /// reader is busy. The result waits for it.
         func start(_ sql: String, _ arguments: StatementArguments) -> (@Sendable () throws -> [Int64])? {
+            start { db in try SQLiteSearchIndex.rowIDs(sql, arguments, in: db) }
+        }
+
+        /// Starts `work` in a read on another reader, or returns `nil` when every reader is
+        /// busy. The result waits for it.
+        func start<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) -> (@Sendable () throws -> T)? {
             guard gate.tryEnter() else { return nil }
-            let result = Mutex<Result<[Int64], any Error>?>(nil)
+            let result = Mutex<Result<T, any Error>?>(nil)
             let done = DispatchSemaphore(value: 0)
             DispatchQueue.global(qos: .userInitiated).async { [database, gate] in
-                let rows = Result { try database.read { db in try SQLiteSearchIndex.rowIDs(sql, arguments, in: db) } }
+                let value = Result { try database.read(work) }
                 gate.leave()
-                result.withLock { $0 = rows }
+                result.withLock { $0 = value }
                 done.signal()
             }
             return {
