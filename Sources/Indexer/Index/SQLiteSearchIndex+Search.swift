@@ -59,7 +59,8 @@ extension SQLiteSearchIndex {
                     itemID: snapshot.entries[found.keys[slot]]!.id, score: score.isFinite ? score : 0, snippet: snippets[slot],
                     pages: pages[slot, default: []].sorted())
             }
-            return SearchResults(total: found.keys.count, hits: hits, facets: facets)
+            let records = request.withRecords ? try SQLiteMetadataStore.fetchItemRecords(ids: hits.map(\.itemID), in: db) : [:]
+            return SearchResults(total: found.keys.count, hits: hits, facets: facets, records: records)
         }
     }
 

@@ -52,6 +52,9 @@ package struct SearchRequest: Sendable, Equatable {
     package var ascending = false
     /// How many of the most common tags among everything found to count (0: none).
     package var facetLimit = 0
+    /// Whether to read the found items' records (`SearchResults.records`) in the search's
+    /// own transaction.
+    package var withRecords = false
 
     package init(query: SearchQuery, viewer: Viewer, limit: Int = 10, offset: Int = 0) {
         self.query = query
@@ -95,13 +98,13 @@ package struct SearchHit: Sendable, Equatable {
             html.reserveCapacity(text.utf8.count + 32)
             for byte in text.utf8 {
                 switch byte {
-                case 0x02: html += Array("<b>".utf8)
-                case 0x03: html += Array("</b>".utf8)
-                case UInt8(ascii: "<"): html += Array("&lt;".utf8)
-                case UInt8(ascii: ">"): html += Array("&gt;".utf8)
-                case UInt8(ascii: "&"): html += Array("&amp;".utf8)
-                case UInt8(ascii: "\""): html += Array("&quot;".utf8)
-                case UInt8(ascii: "'"): html += Array("&#39;".utf8)
+                case 0x02: html.append(contentsOf: "<b>".utf8)
+                case 0x03: html.append(contentsOf: "</b>".utf8)
+                case UInt8(ascii: "<"): html.append(contentsOf: "&lt;".utf8)
+                case UInt8(ascii: ">"): html.append(contentsOf: "&gt;".utf8)
+                case UInt8(ascii: "&"): html.append(contentsOf: "&amp;".utf8)
+                case UInt8(ascii: "\""): html.append(contentsOf: "&quot;".utf8)
+                case UInt8(ascii: "'"): html.append(contentsOf: "&#39;".utf8)
                 default: html.append(byte)
                 }
             }
@@ -121,11 +124,14 @@ package struct SearchResults: Sendable, Equatable {
     package var total: Int
     package var hits: [SearchHit]
     package var facets: [TagCount] = []
+    /// The hits' items, when the request asked for them.
+    package var records: [String: ItemRecord] = [:]
 
-    package init(total: Int, hits: [SearchHit], facets: [TagCount] = []) {
+    package init(total: Int, hits: [SearchHit], facets: [TagCount] = [], records: [String: ItemRecord] = [:]) {
         self.total = total
         self.hits = hits
         self.facets = facets
+        self.records = records
     }
 }
 

@@ -96,9 +96,7 @@ package enum JSONValue: Sendable, Equatable, Codable {
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
-            // Keys in code point order (UTF-8 byte order is the same), which is the order
-            // of `String`'s `<` for the normalized keys clients send.
-            for (index, member) in members.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
+            for (index, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
                 Self.writeString(member.key, to: &out)
                 out.append(UInt8(ascii: ":"))

@@ -60,11 +60,11 @@ extension OakenService {
             break
         }
 
+        request.withRecords = true
         let found = try await index.search(request)
-        let records = try await metadata.itemRecords(ids: found.hits.map { $0.itemID })
+        let records = found.records
         var results: [JSONValue] = []
         for hit in found.hits {
-            // An item deleted since the search ran is left out of the page.
             guard let record = records[hit.itemID] else { continue }
             var properties = itemProperties(record)
             properties["sakai:canmanage"] = .bool(access(record, viewer).manage)

@@ -82,7 +82,7 @@ extension SQLiteMetadataStore {
         return try await database.read(through: readGate) { db in try Self.fetchItemRecords(ids: ids, in: db) }
     }
 
-    static func fetchItemRecords(ids: [String], in db: Database) throws -> [String: ItemRecord] {
+    package static func fetchItemRecords(ids: [String], in db: Database) throws -> [String: ItemRecord] {
         let list = jsonArray(ids)
         var grants: [String: [ContentGrant]] = [:]
         let grantRows = try Row.fetchCursor(
