@@ -43,7 +43,7 @@ extension SQLiteSearchIndex {
                     .prefix(request.facetLimit).map { $0 }
             }
             if case .match(let expression, _) = request.query, request.sort == .relevance {
-                try Self.rank(&found, expression: expression, in: db)
+                try Self.rank(&found, expression: expression, helper: helper, in: db)
             }
             let ordered = Self.order(found, snapshot: snapshot, request: request)
             let offset = min(max(0, request.offset), ordered.count)
@@ -450,7 +450,7 @@ extension SQLiteSearchIndex {
 
     /// Scores found items by BM25 (lower is better): every matching item row, and the newest
     /// body rows of found items (see `rankedRows`).
-    static func rank(_ found: inout Found, expression: String, in db: Database) throws {
+    static func rank(_ found: inout Found, expression: String, helper: ScanHelper? = nil, in db: Database) throws {
         let itemRanks = try Row.fetchCursor(
             RankFunction.statement(
                 "SELECT rowid, \(RankFunction.name)(itemText, ?, \(weights(SearchIndexSchema.itemRankWeights))) FROM itemText WHERE itemText MATCH ?",
@@ -479,21 +479,45 @@ extension SQLiteSearchIndex {
             if hit.row < lowest { break }
             owners[hit.row, default: []].append(hit.slot)
         }
-        let bodyRanks = try Row.fetchCursor(
-            RankFunction.statement(
-                "SELECT rowid, \(RankFunction.name)(bodyText, ?, \(weights(SearchIndexSchema.bodyRankWeights))) FROM bodyText WHERE bodyText MATCH ? AND rowid >= ?",
-                in: db),
-            arguments: [found.matchRows.count, expression, lowest])
-        while let row = try bodyRanks.next() {
-            let id: Int64 = row[0]
-            guard let slots = owners[id] else { continue }
-            let score: Double = row[1]
-            for slot in slots where score < found.score[slot] {
+        // The rows to score, in two halves when there are many and a second reader is free.
+        let rows = owners.keys.sorted()
+        let count = found.matchRows.count
+        var upper: (@Sendable () throws -> [(Int64, Double)])?
+        var split = rows.count
+        if rows.count >= 256, let helper {
+            let half = Array(rows[(rows.count / 2)...])
+            upper = helper.start { db in try bodyScores(of: half, matchCount: count, expression: expression, in: db) }
+            if upper != nil { split = rows.count / 2 }
+        }
+        var scores = try bodyScores(of: Array(rows[..<split]), matchCount: count, expression: expression, in: db)
+        if let upper { scores += try upper() }
+        for (id, score) in scores {
+            for slot in owners[id] ?? [] where score < found.score[slot] {
                 found.score[slot] = score
                 found.bestRow[slot] = id
                 found.bestIsBody[slot] = true
             }
         }
+    }
+
+    /// BM25 scores of some matching body rows (ascending), from one pass over the matching
+    /// rows between the first and the last. (The `+` keeps SQLite from turning the list into
+    /// one full-text lookup per row instead of the range.)
+    static func bodyScores(of rows: [Int64], matchCount: Int, expression: String, in db: Database) throws -> [(Int64, Double)] {
+        guard let first = rows.first, let last = rows.last else { return [] }
+        let list = "[" + rows.map { String($0) }.joined(separator: ",") + "]"
+        let cursor = try Row.fetchCursor(
+            RankFunction.statement(
+                """
+                SELECT rowid, \(RankFunction.name)(bodyText, ?, \(weights(SearchIndexSchema.bodyRankWeights))) FROM bodyText
+                WHERE bodyText MATCH ? AND rowid BETWEEN ? AND ? AND +rowid IN (SELECT value FROM json_each(?))
+                """,
+                in: db),
+            arguments: [matchCount, expression, first, last, list])
+        var scores: [(Int64, Double)] = []
+        scores.reserveCapacity(rows.count)
+        while let row = try cursor.next() { scores.append((row[0], row[1])) }
+        return scores
     }
 
     /// The found items' slots in the order asked for, as far as the page asked for; ties (and
