@@ -9,9 +9,11 @@ Python's sqlite3 (the same system library) on the same file. Prints p50 and p99 
 ratios.
 
 BENCH_SEARCH_SIZES (default "10000,100000") sets the sites' sizes, BENCH_SEARCH_REPS (default
-20) the timed requests per query. BENCH_SEARCH_SITES names a folder where the built sites are
+100) the timed requests per query, each followed by its raw query so that both meet the same
+noise. BENCH_SEARCH_SITES names a folder where the built sites are
 kept and reused by later runs (building the 100,000-item site takes minutes).
 """
+import math
 import os
 import random
 import shutil
@@ -30,15 +32,16 @@ from generate import zipf_words  # noqa: E402
 
 GENERATE = os.path.join(ROOT, "corpus", "generate.py")
 SIZES = [int(n) for n in os.environ.get("BENCH_SEARCH_SIZES", "10000,100000").split(",") if n]
-REPS = int(os.environ.get("BENCH_SEARCH_REPS", "20"))
+REPS = int(os.environ.get("BENCH_SEARCH_REPS", "100"))
 OWNERS, GROUPS, MEMBERSHIPS = 20, 40, 20
 PAGE = 25
 PASSWORD = "bench password"
 
 
 def percentile(times, fraction):
+    """The nearest-rank percentile: the smallest time at least `fraction` of them reach."""
     ordered = sorted(times)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+    return ordered[max(0, math.ceil(len(ordered) * fraction) - 1)]
 
 
 def build_site(work, size):
@@ -89,32 +92,29 @@ def build_site(work, size):
     return data
 
 
-def timed_gets(port, cookie, target, reps):
+def interleaved_times(port, cookie, target, db_path, fts, reps):
+    """Times `reps` requests for `target` and as many raw queries, alternating one of each so
+    that both see the same spells of noise on a shared machine (after a warm-up of each).
+    Returns (request times, raw times, last response body)."""
     connection = Connection(port, {"Cookie": cookie})
-    times, body = [], b""
+    raw = sqlite3.connect(db_path)
+    statement = ("SELECT rowid, snippet(bodyText, -1, char(2), char(3), '…', 24) FROM bodyText "
+                 f"WHERE bodyText MATCH ? ORDER BY rank LIMIT {PAGE}")
+    http_times, raw_times, body = [], [], b""
     for n in range(reps + 2):
         start = time.perf_counter()
         status, body = connection.get(target)
         if status != 200:
             raise SystemExit(f"{target}: {status} {body[:200]}")
+        middle = time.perf_counter()
+        raw.execute(statement, (fts,)).fetchall()
+        end = time.perf_counter()
         if n >= 2:
-            times.append((time.perf_counter() - start) * 1000)
+            http_times.append((middle - start) * 1000)
+            raw_times.append((end - middle) * 1000)
     connection.close()
-    return times, body
-
-
-def raw_times(db_path, fts, reps):
-    connection = sqlite3.connect(db_path)
-    statement = ("SELECT rowid, snippet(bodyText, -1, char(2), char(3), '…', 24) FROM bodyText "
-                 f"WHERE bodyText MATCH ? ORDER BY rank LIMIT {PAGE}")
-    connection.execute(statement, (fts,)).fetchall()
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        connection.execute(statement, (fts,)).fetchall()
-        times.append((time.perf_counter() - start) * 1000)
-    connection.close()
-    return times
+    raw.close()
+    return http_times, raw_times, body
 
 
 def measure(work, size):
@@ -136,9 +136,8 @@ def measure(work, size):
         print(f"  {'query':<13}{'http p50':>10}{'p99':>9}{'raw p50':>10}{'p99':>9}{'p50 ratio':>11}{'p99 ratio':>11}{'total':>8}")
         for label, q, fts in queries:
             target = "/var/search/pool/all.json?" + urllib.parse.urlencode({"q": q, "items": str(PAGE)})
-            times, body = timed_gets(port, cookie, target, REPS)
+            times, raw, body = interleaved_times(port, cookie, target, os.path.join(data, "oaken.sqlite"), fts, REPS)
             total = body.rsplit(b'"total":', 1)[-1].rstrip(b"}")
-            raw = raw_times(os.path.join(data, "oaken.sqlite"), fts, REPS)
             h50, h99, r50, r99 = percentile(times, 0.5), percentile(times, 0.99), percentile(raw, 0.5), percentile(raw, 0.99)
             print(f"  {label:<13}{h50:8.1f}ms{h99:7.1f}ms{r50:8.1f}ms{r99:7.1f}ms{h50 / max(r50, 0.001):10.1f}x"
                   f"{h99 / max(r99, 0.001):10.1f}x{total.decode():>8}")

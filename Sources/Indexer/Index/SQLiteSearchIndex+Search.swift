@@ -92,7 +92,7 @@ extension SQLiteSearchIndex {
         // is free: snippets are most of a small query's work.
         let rows = bodyRows.keys.sorted()
         let matchRows = found.matchRows
-        var upper: (@Sendable () throws -> [Int64: String])?
+        var upper: (@Sendable (Database) throws -> [Int64: String])?
         var lower = rows[...]
         if rows.count >= 4, let helper {
             let half = Array(rows[(rows.count / 2)...])
@@ -100,7 +100,7 @@ extension SQLiteSearchIndex {
             if upper != nil { lower = rows[..<(rows.count / 2)] }
         }
         var texts = try bodySnippets(of: Array(lower), matchRows: matchRows, expression: expression, in: db)
-        if let upper { texts.merge(try upper()) { first, _ in first } }
+        if let upper { texts.merge(try upper(db)) { first, _ in first } }
         for (row, slots) in bodyRows {
             for slot in slots { snippets[slot] = texts[row] }
         }
@@ -234,23 +234,38 @@ extension SQLiteSearchIndex {
 
         /// Starts `sql` (one rowid column) on another reader, or returns `nil` when every
         /// reader is busy. The result waits for it.
-        func start(_ sql: String, _ arguments: StatementArguments) -> (@Sendable () throws -> [Int64])? {
+        func start(_ sql: String, _ arguments: StatementArguments) -> (@Sendable (Database) throws -> [Int64])? {
             start { db in try SQLiteSearchIndex.rowIDs(sql, arguments, in: db) }
         }
 
         /// Starts `work` in a read on another reader, or returns `nil` when every reader is
-        /// busy. The result waits for it.
-        func start<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) -> (@Sendable () throws -> T)? {
+        /// busy. The result waits for it, unless the work has not started by then (the
+        /// machine's other cores are busy): then the caller does it itself, in its own read.
+        func start<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) -> (@Sendable (Database) throws -> T)? {
             guard gate.tryEnter() else { return nil }
+            /// nil: not started; false: taken by the helper; true: taken back by the caller.
+            let claim = Mutex<Bool?>(nil)
             let result = Mutex<Result<T, any Error>?>(nil)
             let done = DispatchSemaphore(value: 0)
             DispatchQueue.global(qos: .userInitiated).async { [database, gate] in
+                defer { gate.leave() }
+                let mine = claim.withLock { state -> Bool in
+                    guard state == nil else { return false }
+                    state = false
+                    return true
+                }
+                guard mine else { return }
                 let value = Result { try database.read(work) }
-                gate.leave()
                 result.withLock { $0 = value }
                 done.signal()
             }
-            return {
+            return { db in
+                let takenBack = claim.withLock { state -> Bool in
+                    guard state == nil else { return false }
+                    state = true
+                    return true
+                }
+                if takenBack { return try work(db) }
                 done.wait()
                 return try result.withLock { $0! }.get()
             }
@@ -273,7 +288,7 @@ extension SQLiteSearchIndex {
         defer { sqlite3_reset(handle) }
         var rows: [Int64] = []
         var stop = Int64.max
-        var far: (@Sendable () throws -> [Int64])?
+        var far: (@Sendable (Database) throws -> [Int64])?
         while true {
             let code = sqlite3_step(handle)
             guard code == SQLITE_ROW else {
@@ -291,7 +306,7 @@ extension SQLiteSearchIndex {
                 }
             }
         }
-        if let far { rows += try far() }
+        if let far { rows += try far(db) }
         return (rows, far != nil)
     }
 
@@ -482,7 +497,7 @@ extension SQLiteSearchIndex {
         // The rows to score, in two halves when there are many and a second reader is free.
         let rows = owners.keys.sorted()
         let count = found.matchRows.count
-        var upper: (@Sendable () throws -> [(Int64, Double)])?
+        var upper: (@Sendable (Database) throws -> [(Int64, Double)])?
         var split = rows.count
         if rows.count >= 256, let helper {
             let half = Array(rows[(rows.count / 2)...])
@@ -490,7 +505,7 @@ extension SQLiteSearchIndex {
             if upper != nil { split = rows.count / 2 }
         }
         var scores = try bodyScores(of: Array(rows[..<split]), matchCount: count, expression: expression, in: db)
-        if let upper { scores += try upper() }
+        if let upper { scores += try upper(db) }
         for (id, score) in scores {
             for slot in owners[id] ?? [] where score < found.score[slot] {
                 found.score[slot] = score
