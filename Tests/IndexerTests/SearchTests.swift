@@ -177,6 +177,33 @@ import Testing
         #expect(try await f.search("pulsar").total == 0)
     }
 
+    /// Tag counts come from the catalog's compact tag lanes, and from the entry for an item
+    /// with more tags than the lanes hold.
+    @Test func tagFacetsCountEveryTagOfWhatIsFound() async throws {
+        let f = try await SearchFixture()
+        defer { f.cleanUp() }
+        let owner = try await f.user("owner")
+        let many = try await f.put("many.txt", text: "comet notes", owner: owner)
+        let few = try await f.put("few.txt", text: "comet sketch", owner: owner)
+        let hidden = try await f.put("hidden.txt", text: "comet secret", owner: owner, visibility: .private)
+        try await f.put("other.txt", text: "asteroid", owner: owner)
+        try await f.site.metadata.changeItemTags(itemID: many.id, add: ["a", "b", "c", "d", "e", "f"], remove: [])
+        try await f.site.metadata.changeItemTags(itemID: few.id, add: ["a", "f"], remove: [])
+        try await f.site.metadata.changeItemTags(itemID: hidden.id, add: ["a", "secret"], remove: [])
+        try await f.extractAll()
+        var request = SearchRequest(query: try QueryParser().parse("comet"), viewer: .anonymous, limit: 10)
+        request.facetLimit = 50
+        let facets = try await f.index.search(request).facets
+        #expect(facets == [
+            TagCount(tag: "a", count: 2), TagCount(tag: "f", count: 2), TagCount(tag: "b", count: 1),
+            TagCount(tag: "c", count: 1), TagCount(tag: "d", count: 1), TagCount(tag: "e", count: 1),
+        ])
+        try await f.site.metadata.changeItemTags(itemID: many.id, add: [], remove: ["a", "b", "c"])
+        #expect(try await f.index.search(request).facets == [
+            TagCount(tag: "f", count: 2), TagCount(tag: "a", count: 1), TagCount(tag: "d", count: 1), TagCount(tag: "e", count: 1),
+        ])
+    }
+
     @Test func searchFindsOnlyWhatTheViewerMayRead() async throws {
         let f = try await SearchFixture()
         defer { f.cleanUp() }

@@ -36,9 +36,7 @@ extension SQLiteSearchIndex {
             var found = try Self.find(request, snapshot: snapshot, helper: helper, in: db)
             var facets: [TagCount] = []
             if request.facetLimit > 0 {
-                var counts: [String: Int] = [:]
-                for key in found.keys { for tag in snapshot.entries[key]!.tags { counts[tag, default: 0] += 1 } }
-                facets = counts.map { TagCount(tag: $0.key, count: $0.value) }
+                facets = snapshot.tagCounts(of: found.keys).map { TagCount(tag: $0.key, count: $0.value) }
                     .sorted { $0.count != $1.count ? $0.count > $1.count : $0.tag < $1.tag }
                     .prefix(request.facetLimit).map { $0 }
             }
@@ -546,8 +544,8 @@ extension SQLiteSearchIndex {
             var created: Int64
         }
         let items = found.keys.indices.map { slot in
-            let entry = snapshot.entries[found.keys[slot]]!
-            return Sortable(key: slot, score: found.score[slot], modified: entry.lastModifiedAt, created: entry.createdAt)
+            let key = found.keys[slot]
+            return Sortable(key: slot, score: found.score[slot], modified: snapshot.lastModified[key], created: snapshot.created[key])
         }
         func newer(_ a: Sortable, _ b: Sortable) -> Bool {
             a.modified != b.modified ? a.modified > b.modified : a.key > b.key
