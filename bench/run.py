@@ -7,6 +7,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import index  # noqa: E402
 import put  # noqa: E402
+import search  # noqa: E402
 import server  # noqa: E402
 import upload  # noqa: E402
 
@@ -14,4 +15,5 @@ if __name__ == "__main__":
     put.main()
     upload.main()
     index.main()
+    search.main()
     server.main()
