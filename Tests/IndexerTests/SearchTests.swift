@@ -204,6 +204,27 @@ import Testing
         ])
     }
 
+    /// A catalog further behind than the change log reaches (the log is trimmed) is loaded
+    /// again whole, so a change it never saw still counts.
+    @Test func aCatalogBehindATrimmedLogReloadsWhole() async throws {
+        let f = try await SearchFixture()
+        defer { f.cleanUp() }
+        let owner = try await f.user("owner")
+        let item = try await f.put("report.txt", text: "nebula survey", owner: owner, visibility: .public)
+        try await f.extractAll()
+        #expect(try await f.search("nebula").total == 1)
+        try await f.site.metadata.updateItem(id: item.id, ItemChange(visibility: .private), by: owner.id)
+        // The log loses that change, and moves on by as many changes as make a reload.
+        try await f.index.database.write { db in
+            try db.execute(sql: "DELETE FROM searchChange")
+            for _ in 0..<SearchCatalog.reloadThreshold {
+                try db.execute(sql: "INSERT INTO searchChange (itemId) VALUES ('gone')")
+            }
+        }
+        #expect(try await f.search("nebula").total == 0, "a change missing from the log was missed")
+        #expect(try await f.search("nebula", as: owner).total == 1)
+    }
+
     @Test func searchFindsOnlyWhatTheViewerMayRead() async throws {
         let f = try await SearchFixture()
         defer { f.cleanUp() }
