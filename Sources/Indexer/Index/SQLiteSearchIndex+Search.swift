@@ -92,7 +92,7 @@ extension SQLiteSearchIndex {
         let matchRows = found.matchRows
         var upper: (@Sendable (Database) throws -> [Int64: String])?
         var lower = rows[...]
-        if rows.count >= 4, let helper {
+        if rows.count >= 16, let helper {
             let half = Array(rows[(rows.count / 2)...])
             upper = helper.start { db in try bodySnippets(of: half, matchRows: matchRows, expression: expression, in: db) }
             if upper != nil { lower = rows[..<(rows.count / 2)] }
