@@ -279,6 +279,17 @@ extension SQLiteSearchIndex {
     static func bodyRowIDs(
         _ expression: String, below limit: Int64, helper: ScanHelper?, splitAfter: Int = rowsBeforeSplit, in db: Database
     ) throws -> (rows: [Int64], split: Bool) {
+        let scan = try startBodyScan(expression, below: limit, helper: helper, splitAfter: splitAfter, in: db)
+        guard let far = scan.far else { return (scan.near, false) }
+        return (scan.near + (try far(db)), true)
+    }
+
+    /// `bodyRowIDs` in two parts: the rows this connection found, and the far half's rows
+    /// still to come from the helper (to be asked for with this connection), so that the
+    /// caller can work on the first part meanwhile.
+    static func startBodyScan(
+        _ expression: String, below limit: Int64, helper: ScanHelper?, splitAfter: Int = rowsBeforeSplit, in db: Database
+    ) throws -> (near: [Int64], far: (@Sendable (Database) throws -> [Int64])?) {
         let sql = matchStatements[1]
         let statement = try db.cachedStatement(sql: sql)
         try statement.setArguments([expression])
@@ -304,8 +315,7 @@ extension SQLiteSearchIndex {
                 }
             }
         }
-        if let far { rows += try far(db) }
-        return (rows, far != nil)
+        return (rows, far)
     }
 
     private static func error(_ code: Int32, _ sql: String, _ db: Database) -> DatabaseError {
@@ -428,9 +438,8 @@ extension SQLiteSearchIndex {
             for key in itemRows where key >= 0 && key < count {
                 if found.state[Int(key)] == 0 { decide(Int(key), &found) }
             }
-            found.matchRows = try bodyRowIDs(
-                expression, below: Int64(snapshot.blobs.count) << SearchIndexSchema.pageBits, helper: helper, in: db
-            ).rows
+            let scan = try startBodyScan(
+                expression, below: Int64(snapshot.blobs.count) << SearchIndexSchema.pageBits, helper: helper, in: db)
             /// Notes a body row's hit on an item, deciding the item on first sight.
             func hit(_ key: Int, _ row: Int64, _ found: inout Found) {
                 if found.state[key] == 0 { decide(key, &found) }
@@ -440,17 +449,27 @@ extension SQLiteSearchIndex {
                     found.newestRow[Int(state) - 1] = row
                 }
             }
-            snapshot.blobItem.withUnsafeBufferPointer { blobItem in
-                for row in found.matchRows {
-                    let number = Int(row >> SearchIndexSchema.pageBits)
-                    guard number < blobItem.count else { continue }
-                    let item = blobItem[number]
-                    if item >= 0 {
-                        hit(Int(item), row, &found)
-                    } else if item == -2 {
-                        for key in snapshot.blobs[number]!.items { hit(key, row, &found) }
+            func hits(_ rows: [Int64], _ found: inout Found) {
+                snapshot.blobItem.withUnsafeBufferPointer { blobItem in
+                    for row in rows {
+                        let number = Int(row >> SearchIndexSchema.pageBits)
+                        guard number < blobItem.count else { continue }
+                        let item = blobItem[number]
+                        if item >= 0 {
+                            hit(Int(item), row, &found)
+                        } else if item == -2 {
+                            for key in snapshot.blobs[number]!.items { hit(key, row, &found) }
+                        }
                     }
                 }
+            }
+            // The near rows are gone through while the helper may still be scanning the far ones.
+            hits(scan.near, &found)
+            found.matchRows = scan.near
+            if let far = scan.far {
+                let more = try far(db)
+                hits(more, &found)
+                found.matchRows += more
             }
         }
         return found

@@ -198,6 +198,7 @@ package final class SearchCatalog: Sendable {
     }
 
     private let state = Mutex<Snapshot?>(nil)
+    private let loading = Mutex(())
 
     package init() {}
 
@@ -224,7 +225,12 @@ package final class SearchCatalog: Sendable {
             known.changeSeq = seq
             current = known
         } else {
-            current = try Self.load(in: db, seq: seq)
+            // One full load at a time: queries that need one meanwhile (a burst at start-up)
+            // wait for it rather than each loading the whole catalog again.
+            current = try loading.withLock { _ in
+                if let stored = state.withLock({ $0 }), stored.changeSeq >= seq, stored.lastBlobNumber >= lastBlob { return stored }
+                return try Self.load(in: db, seq: seq)
+            }
         }
         let caughtUp = current!
         state.withLock { stored in
