@@ -83,6 +83,47 @@ struct FeedContent: Equatable, CustomStringConvertible {
         }
     }
 
+    /// The landing page's activity feed: uploads by others on items the caller may read,
+    /// newest first, each with its item, the activity and who did it; the total is exact.
+    @Test func theActivityFeedShowsWhatOthersDidToReadableItems() async throws {
+        try await withServer { server in
+            let (alice, _) = try await server.register("alice")
+            let (bob, bobID) = try await server.register("bob")
+            let open = try await alice.uploadOne("open.txt", Array("shared words".utf8))
+            try await alice.setPermissions(open, "public")
+            let closed = try await alice.uploadOne("closed.txt", Array("private words".utf8))
+            let bobs = try await bob.uploadOne("bobs.txt", Array("bob words".utf8))
+            try await bob.setPermissions(bobs, "public")
+
+            func feed(_ session: HTTPSession, _ query: String = "items=12") async throws -> (paths: [String], total: Int?, results: [[String: Any]]) {
+                let reply = try await session.get("/var/search/activity/all.json?\(query)")
+                #expect(reply.status == 200)
+                let results = reply.object["results"] as? [[String: Any]] ?? []
+                return (results.compactMap { $0["_path"] as? String }, reply.object["total"] as? Int, results)
+            }
+            let anonymous = try await feed(server.session())
+            #expect(anonymous.paths == [bobs, open])
+            #expect(anonymous.total == 2)
+            let first = try #require(anonymous.results.first)
+            #expect(first["sakai:activityMessage"] as? String == "CREATED_FILE")
+            #expect(first["sakai:activity-actor"] as? String == bobID)
+            #expect(first["sakai:pooled-content-file-name"] as? String == "bobs.txt")
+            #expect((first["who"] as? [String: Any])?["userid"] as? String == bobID)
+            #expect(!String(decoding: try JSONSerialization.data(withJSONObject: anonymous.results), as: UTF8.self).contains("\"bob\""))
+
+            #expect(try await feed(bob).paths == [open], "bob's own activity and alice's private item are left out")
+            #expect(try await feed(alice).paths == [bobs])
+            #expect(try await bob.post("/p/\(closed).members.html", [(":viewer", bobID)]).status == 404)
+            #expect(try await alice.post("/p/\(closed).members.html", [(":viewer", bobID)]).status == 200)
+            let shared = try await feed(bob)
+            #expect(shared.paths == [closed, open])
+            #expect(shared.total == 2)
+            let second = try await feed(bob, "items=1&page=1")
+            #expect(second.paths == [open])
+            #expect(second.total == 2)
+        }
+    }
+
     @Test func aNewVersionReplacesTheSearchableText() async throws {
         try await withServer { server in
             let (alice, _) = try await server.register("alice")

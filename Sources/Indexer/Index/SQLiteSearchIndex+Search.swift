@@ -139,6 +139,16 @@ extension SQLiteSearchIndex {
         "\(SnippetFunction.name)(\(table), char(2), char(3), '…', 24)"
     }
 
+    /// Which of `ids` the viewer may read, from the catalog (caught up first).
+    package func readableItems(_ ids: Set<String>, viewer: Viewer) async throws -> Set<String> {
+        let catalog = catalog
+        return try await database.read(through: readGate) { db in
+            let snapshot = try catalog.snapshot(in: db)
+            let bits = snapshot.principalSet(viewer.principalIDs)
+            return ids.filter { id in snapshot.keys[id].map { snapshot.readable($0, by: viewer, bits: bits) } ?? false }
+        }
+    }
+
     /// Gets searches ready before the first one arrives: loads the catalog and, on every
     /// reader connection at once, registers the search functions and runs a small
     /// query through both full-text tables (a connection's first search otherwise pays for
@@ -394,26 +404,14 @@ extension SQLiteSearchIndex {
         }
         var found = Found(count: snapshot.entries.count)
         let filtered = request.scope != nil || !tags.isEmpty || request.mimeType != nil
-        let open: UInt8 = viewer.isAdministrator ? 1 : (viewer.isLoggedIn ? 2 : 3)
         let viewerBits = snapshot.principalSet(viewer.principalIDs)
-        /// Whether one of the viewer's principals holds a grant on the item.
-        func granted(_ key: Int) -> Bool {
-            let lanes = snapshot.grantees[key]
-            for lane in 0..<4 {
-                let number = lanes[lane]
-                if number >= 0 {
-                    if viewerBits[Int(number) >> 6] & (1 << UInt64(number & 63)) != 0 { return true }
-                } else if number == -2 {
-                    return snapshot.entries[key]!.grants.contains { viewer.principalIDs.contains($0.principalID) }
-                }
-            }
-            return false
-        }
-        /// Decides an item on first sight; without filters, an item open to the viewer is
-        /// decided by its visibility and grantees alone.
+        /// Decides an item on first sight; without filters, by its visibility and grantees
+        /// alone.
         func decide(_ key: Int, _ found: inout Found) {
-            let visibility = snapshot.visibility[key]
-            if visibility != 0 && (filtered ? admits(snapshot.entries[key]!) : visibility >= open || granted(key)) {
+            let readable = filtered
+                ? snapshot.visibility[key] != 0 && admits(snapshot.entries[key]!)
+                : snapshot.readable(key, by: viewer, bits: viewerBits)
+            if readable {
                 found.add(key)
             } else {
                 found.state[key] = -1

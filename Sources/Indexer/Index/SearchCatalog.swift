@@ -147,6 +147,25 @@ package final class SearchCatalog: Sendable {
             return more
         }
 
+        /// Whether `viewer` may read the item at `key`; `bits` is `principalSet` of the
+        /// viewer's principals.
+        func readable(_ key: Int, by viewer: Viewer, bits: [UInt64]) -> Bool {
+            let open: UInt8 = viewer.isAdministrator ? 1 : (viewer.isLoggedIn ? 2 : 3)
+            let level = visibility[key]
+            if level == 0 { return false }
+            if level >= open { return true }
+            let lanes = grantees[key]
+            for lane in 0..<4 {
+                let number = lanes[lane]
+                if number >= 0 {
+                    if bits[Int(number) >> 6] & (1 << UInt64(number & 63)) != 0 { return true }
+                } else if number == -2 {
+                    return entries[key]!.grants.contains { viewer.principalIDs.contains($0.principalID) }
+                }
+            }
+            return false
+        }
+
         /// The principal numbers of `principals`, as a bit set.
         func principalSet(_ principals: Set<String>) -> [UInt64] {
             var bits = Array(repeating: UInt64(0), count: principalNumbers.count / 64 + 1)

@@ -3,11 +3,11 @@ import Repository
 
 extension OakenService {
     /// Feeds the landing and dashboard pages load on boot whose content (recommendations,
-    /// activity, contacts and the tag directory) the server does not hold yet. They answer
+    /// contacts and the tag directory) the server does not hold yet. They answer
     /// the search envelope of contract §2.7 with no results, which the UI renders as empty
     /// lists.
     static let pendingFeeds: Set<String> = [
-        "/var/search/activity/all", "/var/search/public/random-content", "/var/search/pool/me/related-content",
+        "/var/search/public/random-content", "/var/search/pool/me/related-content",
         "/var/contacts/related-contacts", "/var/search/myrelatedgroups", "/tags/directory.tagged",
     ]
 

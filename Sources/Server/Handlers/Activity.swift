@@ -1,0 +1,67 @@
+import Foundation
+import Indexer
+import Repository
+
+/// The landing page's activity feed (contract §2.7, "Activity feed"): what happened lately to
+/// items the caller may read, by others.
+extension OakenService {
+    static let activityFeed = "/var/search/activity/all"
+
+    func activityFeed(_ call: Call) async throws -> Reply? {
+        let sling = SlingPath(call.path)
+        guard call.isSafe, sling.extension == "json", sling.resource == Self.activityFeed else { return nil }
+        guard let index = extraction?.workers.index else { throw HTTPFailure.notFound() }
+        let pageSize = min(max(call.parameters["items"].flatMap(Int.init) ?? 25, 0), Self.maximumPageSize)
+        let page = max(call.parameters["page"].flatMap(Int.init) ?? 0, 0)
+        let viewer = call.viewer
+        let me = viewer.userID
+
+        // Which items with activity the caller may read gives the exact total.
+        let counts = try await metadata.activityCounts(excludingActor: me)
+        let readable = try await index.readableItems(
+            Set(counts.keys),
+            viewer: Indexer.Viewer(principalIDs: viewer.principals, isLoggedIn: !viewer.isAnonymous, isAdministrator: viewer.isAdministrator))
+        let total = readable.reduce(0) { $0 + counts[$1, default: 0] }
+
+        // The page: newest first, the caller's readable ones only.
+        var skip = page * pageSize
+        var shown: [Activity] = []
+        var before: (Int64, Int64)?
+        while shown.count < pageSize {
+            let batch = try await metadata.activities(excludingActor: me, before: before, limit: 200)
+            for activity in batch where readable.contains(activity.itemID) {
+                if skip > 0 {
+                    skip -= 1
+                } else if shown.count < pageSize {
+                    shown.append(activity)
+                }
+            }
+            guard let last = batch.last, batch.count == 200 else { break }
+            before = (last.createdAt, last.id)
+        }
+
+        let records = try await metadata.itemRecords(ids: Array(Set(shown.map(\.itemID))))
+        var actors: [String: JSONValue] = [:]
+        for actor in Set(shown.compactMap(\.actorID)) {
+            if let user = try await metadata.user(id: actor) { actors[actor] = .object(basicInfo(of: user, counts: nil, showPrivate: false)) }
+        }
+        var results: [JSONValue] = []
+        for activity in shown {
+            guard let record = records[activity.itemID] else { continue }
+            var properties = itemProperties(record)
+            properties["sakai:activityMessage"] = .string(activity.messageKey)
+            properties["sakai:activity-appid"] = .string(activity.appID)
+            properties["sakai:activity-templateid"] = .string(activity.templateID)
+            properties["sakai:activity-actor"] = activity.actorID.map(JSONValue.string) ?? .null
+            properties["sakai:activity-type"] = "pooled content"
+            properties["_created"] = .int(activity.createdAt)
+            properties["who"] = activity.actorID.flatMap { actors[$0] } ?? ["userid": .null]
+            results.append(.object(properties))
+        }
+        var out: [UInt8] = []
+        out.append(contentsOf: "{\"items\":\(pageSize),\"results\":".utf8)
+        JSONValue.array(results).write(to: &out)
+        out.append(contentsOf: ",\"total\":\(total)}".utf8)
+        return Reply(headers: [("Content-Type", "application/json; charset=utf-8")], body: out)
+    }
+}
