@@ -160,6 +160,9 @@ extension HTTPSession {
             let page = try #require(doc.object["id7731"] as? [String: Any])
             #expect(page["sling:resourceType"] as? String == "sakai/pagecontent")
             #expect((page["rows"] as? [String: Any])?["__array__0__"] != nil)
+            // Pages are child nodes: not in the item at depth 0, nor in search results.
+            #expect(try await anonymous.get("/p/\(id).json").object["id7731"] == nil)
+            #expect(try await anonymous.get("/p/\(id).1.json").object["id7731"] != nil)
             let pageRead = try await anonymous.get("/p/\(id)/id7731.infinity.json")
             #expect(pageRead.status == 200)
             #expect(pageRead.object["sakai:pagecontent"] as? String == #"{"rows":[]}"#)
@@ -170,6 +173,7 @@ extension HTTPSession {
             #expect(try await bob.post("/p/\(id)/id7731.save.json", [("sakai:pagecontent", "x")]).status == 403)
             let found = try await anonymous.get("/var/search/pool/all.json?q=estuary")
             #expect((found.object["results"] as? [[String: Any]])?.map { $0["_path"] as? String } == [id])
+            #expect((found.object["results"] as? [[String: Any]])?.first?["id7731"] == nil)
 
             // A link keeps its URL and preview.
             let link = try await alice.post("/system/pool/createfile", [

@@ -103,17 +103,10 @@ private let bm25: fts5_extension_function = { api, fts, result, count, values in
     }
 
     for index in context.frequencies.indices { context.frequencies[index] = 0 }
-    var instances: Int32 = 0
-    var code = api.xInstCount(fts, &instances)
-    guard code == SQLITE_OK else { return fail(code) }
-    for instance in 0..<instances {
-        var phrase: Int32 = 0
-        var column: Int32 = 0
-        var offset: Int32 = 0
-        code = api.xInst(fts, instance, &phrase, &column, &offset)
-        guard code == SQLITE_OK else { return fail(code) }
+    var code = forEachInstance(api, fts) { phrase, column, _ in
         context.frequencies[Int(phrase)] += context.weights[Int(column)]
     }
+    guard code == SQLITE_OK else { return fail(code) }
     var length: Int32 = 0
     code = api.xColumnSize(fts, -1, &length)
     guard code == SQLITE_OK else { return fail(code) }
@@ -123,4 +116,21 @@ private let bm25: fts5_extension_function = { api, fts, result, count, values in
         score += context.idf[phrase] * frequency * (k1 + 1) / (frequency + norm)
     }
     sqlite3_result_double(result, -score)
+}
+
+/// Calls `body` with each match of the current row (phrase, column, token offset); returns
+/// FTS5's error code, or `SQLITE_OK`.
+func forEachInstance(_ api: Fts5ExtensionApi, _ fts: OpaquePointer?, _ body: (Int32, Int32, Int32) -> Void) -> Int32 {
+    var instances: Int32 = 0
+    var code = api.xInstCount(fts, &instances)
+    guard code == SQLITE_OK else { return code }
+    for instance in 0..<instances {
+        var phrase: Int32 = 0
+        var column: Int32 = 0
+        var offset: Int32 = 0
+        code = api.xInst(fts, instance, &phrase, &column, &offset)
+        guard code == SQLITE_OK else { return code }
+        body(phrase, column, offset)
+    }
+    return SQLITE_OK
 }

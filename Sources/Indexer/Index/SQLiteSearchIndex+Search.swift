@@ -86,8 +86,8 @@ extension SQLiteSearchIndex {
                     arguments: [expression, Int64(found.keys[slot])])
             }
         }
-        // The page's body rows in two halves, the upper one cut on a second reader when one
-        // is free: snippets are most of a small query's work.
+        // From 16 rows up, the page's body rows in two halves, the upper one cut on a second
+        // reader when one is free: snippets are most of a small query's work.
         let rows = bodyRows.keys.sorted()
         let matchRows = found.matchRows
         var upper: (@Sendable (Database) throws -> [Int64: String])?

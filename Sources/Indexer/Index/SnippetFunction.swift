@@ -43,19 +43,11 @@ let snippetFunction: fts5_extension_function = { api, fts, result, count, values
     let ellipsis = text(values[2])
     let length = max(1, min(64, sqlite3_value_int(values[3])))
 
-    var instances: Int32 = 0
-    var code = api.xInstCount(fts, &instances)
-    guard code == SQLITE_OK else { return fail(code) }
     var matches: [Match] = []
-    matches.reserveCapacity(Int(instances))
-    for instance in 0..<instances {
-        var phrase: Int32 = 0
-        var column: Int32 = 0
-        var offset: Int32 = 0
-        code = api.xInst(fts, instance, &phrase, &column, &offset)
-        guard code == SQLITE_OK else { return fail(code) }
+    var code = forEachInstance(api, fts) { phrase, column, offset in
         matches.append(Match(phrase: phrase, column: column, start: offset, end: offset + max(1, api.xPhraseSize(fts, phrase)) - 1))
     }
+    guard code == SQLITE_OK else { return fail(code) }
     matches.sort { ($0.column, $0.start) < ($1.column, $1.start) }
 
     // The best window: most distinct phrases (1000 each), then most matches.

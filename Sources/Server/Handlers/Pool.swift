@@ -191,7 +191,10 @@ extension OakenService {
             case ("comments", _):
                 return try await comments(record)
             case (_, "json"?):
-                var properties = itemProperties(record)
+                // A Sakai doc's pages are its child nodes: shown from depth 1 (`.1.json`,
+                // `.infinity.json`) on, as Sling renders children.
+                let depth = sling.selectors.first.map { $0 == "infinity" ? Int.max : Int($0) ?? 0 } ?? 0
+                var properties = itemProperties(record, withPages: depth > 0)
                 properties["oaken:extraction"] = try await extractionState(of: record)
                 return .json(.object(properties))
             default:
@@ -343,9 +346,10 @@ extension OakenService {
     }
 
     /// An item as the UI reads it (§2.6 properties).
-    func itemProperties(_ record: ItemRecord) -> [String: JSONValue] {
+    func itemProperties(_ record: ItemRecord, withPages: Bool = false) -> [String: JSONValue] {
         let item = record.item
         var properties = record.properties
+        if !withPages { properties = properties.filter { if case .object = $0.value { false } else { true } } }
         let permissions: String
         switch item.visibility {
         case .public: permissions = "public"
@@ -558,7 +562,7 @@ extension OakenService {
     /// `POST /p/ID.save.json`: records the current properties with the current version and
     /// answers them with the version's name.
     private func saveVersion(_ record: ItemRecord, _ call: Call) async throws -> Reply {
-        let properties = itemProperties(record)
+        let properties = itemProperties(record, withPages: true)
         try await metadata.saveVersionProperties(itemID: record.item.id, JSONValue.object(properties).serialized)
         var answer = properties
         answer["versionName"] = .string("1.\(record.item.currentVersion - 1)")
