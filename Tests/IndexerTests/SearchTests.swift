@@ -323,6 +323,30 @@ import Testing
 }
 
 @Suite struct IndexMaintenanceTests {
+    /// Warming up (catalog and reader connections) beside a burst of searches neither
+    /// blocks them nor changes what they find.
+    @Test(.timeLimit(.minutes(1))) func warmingUpBesideSearchesBlocksNothing() async throws {
+        let f = try await SearchFixture()
+        defer { f.cleanUp() }
+        let owner = try await f.user("owner")
+        for n in 0..<30 { try await f.put("doc-\(n).txt", text: "shared word and number \(n)", owner: owner) }
+        try await f.extractAll()
+        let expected = try await f.search("shared").total
+        #expect(expected == 30)
+        try await withThrowingTaskGroup(of: Int?.self) { group in
+            group.addTask {
+                try await f.index.warmUp()
+                return nil
+            }
+            for _ in 0..<8 { group.addTask { try await f.search("shared").total } }
+            for try await total in group {
+                if let total { #expect(total == expected) }
+            }
+        }
+        try await f.index.warmUp()
+        #expect(try await f.search("number").total == 30)
+    }
+
     /// A scan that turns out long hands the far half of the rows ahead to another reader;
     /// together they find every matching row once, in order.
     @Test func aLongScanSplitAcrossTwoReadersFindsEveryRowOnce() async throws {

@@ -167,7 +167,8 @@ extension SQLiteSearchIndex {
         for _ in 0..<readers {
             arrived.enter()
             finished.enter()
-            DispatchQueue.global(qos: .utility).async {
+            // A thread each: they wait for one another, which would stall a queue's few workers.
+            Thread.detachNewThread {
                 var hasArrived = false
                 func arrive() {
                     if !hasArrived {
