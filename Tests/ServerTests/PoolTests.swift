@@ -192,6 +192,44 @@ extension HTTPSession {
         }
     }
 
+    /// contentcomments: readers comment; authors edit their own; authors and managers delete;
+    /// managers may close comments.
+    @Test func readersCommentAndAuthorsOrManagersEditAndDelete() async throws {
+        try await withServer { server in
+            let (alice, _) = try await server.register("alice")
+            let (bob, bobID) = try await server.register("bob")
+            let (carol, _) = try await server.register("carol")
+            let id = try await alice.uploadOne("notes.txt", Array("notes".utf8))
+            try await alice.setPermissions(id, "everyone")
+
+            let added = try await bob.post("/p/\(id).comments", [("comment", "Nice <b>notes</b>")])
+            #expect(added.status == 201, "\(added.text)")
+            #expect(added.header("Content-Type")?.hasPrefix("text/plain") == true)
+            let commentID = try #require(added.object["commentId"] as? String)
+            var listed = try await carol.get("/p/\(id).comments").object["comments"] as? [[String: Any]] ?? []
+            #expect(listed.map { $0["comment"] as? String } == ["Nice <b>notes</b>"])
+            #expect(listed.first?["userid"] as? String == bobID)
+            #expect(listed.first?["commentId"] as? String == commentID)
+            #expect(try await alice.get("/p/\(id).json").object["commentCount"] as? Int == 1)
+
+            #expect(try await carol.post("/p/\(id).comments", [("comment", "edited"), ("commentId", commentID)]).status == 403)
+            #expect(try await carol.send("DELETE", HTTPSession.target("/p/\(id).comments", [("commentId", commentID)])).status == 403)
+            #expect(try await bob.post("/p/\(id).comments", [("comment", "Nicer notes"), ("commentId", commentID)]).status == 200)
+            listed = try await carol.get("/p/\(id).comments").object["comments"] as? [[String: Any]] ?? []
+            #expect(listed.map { $0["comment"] as? String } == ["Nicer notes"])
+            #expect(try await bob.post("/p/\(id).comments", [("comment", "   ")]).status == 400)
+            #expect(try await server.session().post("/p/\(id).comments", [("comment", "anonymous")]).status >= 400)
+
+            #expect(try await alice.send("DELETE", HTTPSession.target("/p/\(id).comments", [("commentId", commentID)])).status == 204)
+            #expect((try await carol.get("/p/\(id).comments").object["comments"] as? [Any])?.isEmpty == true)
+            #expect(try await alice.send("DELETE", HTTPSession.target("/p/\(id).comments", [("commentId", commentID)])).status == 404)
+
+            #expect(try await alice.post("/p/\(id)", [("sakai:allowcomments", "false")]).status == 200)
+            #expect(try await bob.post("/p/\(id).comments", [("comment", "closed?")]).status == 403)
+            #expect(try await alice.post("/p/\(id).comments", [("comment", "Closed for now")]).status == 201)
+        }
+    }
+
     @Test func downloadsHonourRangeAndETagAndNeverRenderHTMLInline() async throws {
         try await withServer { server in
             let (alice, _) = try await server.register("alice")

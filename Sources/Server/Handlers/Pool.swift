@@ -188,7 +188,7 @@ extension OakenService {
                 return try download(record, call)
             case ("members", "json"?), ("members", "html"?):
                 return try await members(record, detailed: sling.selectors.contains("detailed"))
-            case ("comments", _):
+            case ("comments", _), (nil, "comments"?):
                 return try await comments(record)
             case (_, "json"?):
                 // A Sakai doc's pages are its child nodes: shown from depth 1 (`.1.json`,
@@ -200,6 +200,11 @@ extension OakenService {
             default:
                 throw HTTPFailure.notFound()
             }
+        }
+        if sling.selectors.first == "comments" || (sling.selectors.isEmpty && sling.extension == "comments"),
+            call.method == .post || call.method == .delete
+        {
+            return try await changeComments(record, access: access, call)
         }
         guard call.method == .post else { throw HTTPFailure.methodNotAllowed("\(call.method.rawValue) is not supported here") }
         switch sling.selectors.first {
@@ -583,6 +588,46 @@ extension OakenService {
             entries.append(.object(entry))
         }
         return .json(["comments": .array(entries)])
+    }
+}
+
+extension OakenService {
+    /// `POST /p/ID.comments` with `comment` adds a comment (201, `{"commentId":…}` as text),
+    /// or with `commentId` too edits that one; `DELETE /p/ID.comments?commentId=…` removes
+    /// one (204). Anyone who may read the item may comment, unless its managers closed
+    /// comments (`sakai:allowcomments=false`); only a comment's author and the item's managers
+    /// may edit or delete it.
+    fileprivate func changeComments(_ record: ItemRecord, access: ItemAccess, _ call: Call) async throws -> Reply {
+        guard let user = call.viewer.user else { throw HTTPFailure.badRequest("Anonymous users may not comment") }
+        let itemID = record.item.id
+        var existing: ItemComment?
+        if let given = call.parameters["commentId"] {
+            let tail = given.split(separator: "/").last.map(String.init) ?? ""
+            guard let id = Int64(tail), let comment = try await metadata.comment(id, onItem: itemID) else {
+                throw HTTPFailure.notFound("No such comment")
+            }
+            guard access.manage || comment.authorID == user.id else {
+                throw HTTPFailure.forbidden("Only the comment's author or the item's managers may change it")
+            }
+            existing = comment
+        }
+        if call.method == .delete {
+            guard let comment = existing else { throw HTTPFailure.badRequest("commentId is required") }
+            try await metadata.deleteComment(comment.id)
+            return Reply(status: .noContent)
+        }
+        guard let text = call.parameters["comment"] else { throw HTTPFailure.badRequest("comment is required") }
+        if let comment = existing {
+            try await metadata.editComment(comment.id, body: text)
+            return .json(["commentId": .string("\(itemID)/comments/\(comment.id)")])
+        }
+        guard access.manage || record.properties["sakai:allowcomments"]?.stringValue != "false" else {
+            throw HTTPFailure.forbidden("Comments are closed on this item")
+        }
+        let id = try await metadata.addComment(onItem: itemID, by: user.id, body: text)
+        var reply = Reply.json(["commentId": .string("\(itemID)/comments/\(id)")], status: .created)
+        reply.headers = [("Content-Type", "text/plain; charset=utf-8")]
+        return reply
     }
 }
 

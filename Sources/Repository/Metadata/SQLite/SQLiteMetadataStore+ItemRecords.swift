@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// An item's grant to a principal.
@@ -221,6 +222,52 @@ extension SQLiteMetadataStore {
                 db.cachedStatement(sql: "SELECT id, authorId, body, createdAt FROM comment WHERE itemId = ? ORDER BY createdAt, id"),
                 arguments: [itemID]
             ).map { ItemComment(id: $0["id"], authorID: $0["authorId"], body: $0["body"], createdAt: $0["createdAt"]) }
+        }
+    }
+}
+
+extension SQLiteMetadataStore {
+    /// Longest comment accepted, in characters.
+    package static let maximumCommentLength = 10_000
+
+    /// Adds a comment to an item; returns its id.
+    package func addComment(onItem itemID: String, by authorID: String, body: String) async throws -> Int64 {
+        try Self.validateComment(body)
+        return try await database.write { db in
+            try db.cachedStatement(sql: "INSERT INTO comment (itemId, authorId, body, createdAt) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [itemID, authorID, body, Self.now()])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// One comment on an item, or `nil`.
+    package func comment(_ id: Int64, onItem itemID: String) async throws -> ItemComment? {
+        try await database.read(through: readGate) { db in
+            try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT id, authorId, body, createdAt FROM comment WHERE id = ? AND itemId = ?"),
+                arguments: [id, itemID]
+            ).map { ItemComment(id: $0["id"], authorID: $0["authorId"], body: $0["body"], createdAt: $0["createdAt"]) }
+        }
+    }
+
+    /// Replaces a comment's text.
+    package func editComment(_ id: Int64, body: String) async throws {
+        try Self.validateComment(body)
+        try await database.write { db in
+            try db.cachedStatement(sql: "UPDATE comment SET body = ?, editedAt = ? WHERE id = ?").execute(arguments: [body, Self.now(), id])
+            guard db.changesCount > 0 else { throw RepositoryError.notFound(kind: "comment", id: String(id)) }
+        }
+    }
+
+    package func deleteComment(_ id: Int64) async throws {
+        try await database.write { db in
+            try db.cachedStatement(sql: "DELETE FROM comment WHERE id = ?").execute(arguments: [id])
+        }
+    }
+
+    private static func validateComment(_ body: String) throws {
+        guard !body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, body.count <= maximumCommentLength else {
+            throw RepositoryError.invalid(field: "comment", reason: "must be 1 to \(maximumCommentLength) characters")
         }
     }
 }
