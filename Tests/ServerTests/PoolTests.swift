@@ -230,6 +230,37 @@ extension HTTPSession {
         }
     }
 
+    /// The versions widget: every version listed (1.0 the first), each readable and
+    /// downloadable as it was.
+    @Test func everyVersionIsListedReadAndDownloadedAsItWas() async throws {
+        try await withServer { server in
+            let (alice, aliceID) = try await server.register("alice")
+            let id = try await alice.uploadOne("draft.txt", Array("first text".utf8))
+            #expect(try await alice.post("/p/\(id).save.json").status == 200)
+            let second = try await alice.upload([("draft.txt", Array("second text".utf8))], to: "/system/pool/createfile.\(id)")
+            #expect(second.status == 200)
+            #expect(try await alice.post("/p/\(id).save.json").status == 200)
+
+            let list = try await alice.get("/p/\(id)/.versions.json")
+            #expect(list.status == 200)
+            #expect(list.object["total"] as? Int == 2)
+            let versions = try #require(list.object["versions"] as? [String: [String: Any]])
+            #expect(Set(versions.keys) == ["1.0", "1.1"])
+            #expect(versions["1.0"]?["_lastModifiedBy"] as? String == aliceID)
+            #expect(versions["1.1"]?["_length"] as? Int == 11)
+            let first = try await alice.get("/p/\(id).version.,1.0,.json")
+            #expect(first.object["versionId"] as? String == "1.0")
+            #expect(first.object["_length"] as? Int == 10)
+            #expect(try await alice.get("/p/\(id).version.,1.0,/draft.txt").text == "first text")
+            #expect(try await alice.get("/p/\(id).version.,1.1,/draft.txt").text == "second text")
+            #expect(try await alice.get("/p/\(id)/draft.txt").text == "second text")
+            #expect(try await alice.get("/p/\(id).version.,1.7,.json").status == 404)
+            let (bob, _) = try await server.register("bob")
+            #expect(try await bob.get("/p/\(id)/.versions.json").status == 404)
+            #expect(try await bob.get("/p/\(id).version.,1.0,/draft.txt").status == 404)
+        }
+    }
+
     @Test func downloadsHonourRangeAndETagAndNeverRenderHTMLInline() async throws {
         try await withServer { server in
             let (alice, _) = try await server.register("alice")

@@ -165,6 +165,10 @@ extension OakenService {
         let access = access(record, call.viewer)
         guard access.read else { throw HTTPFailure.notFound() }
         var tail = String(rest[idEnd...])
+        if tail.hasPrefix(".version.,") || tail == "/.versions.json" || tail.hasPrefix(".versions.") {
+            guard call.isSafe else { throw HTTPFailure.methodNotAllowed("versions are read with GET") }
+            return try await versions(record, tail: tail, call)
+        }
         if tail.hasPrefix("/") {
             let child = String(tail.dropFirst())
             let name = record.item.name
@@ -563,6 +567,62 @@ extension OakenService {
     }
 
     // MARK: - Versions and comments
+
+    /// Versions (contract §2.6): `/p/ID/.versions.json` lists them (`items`, `page`), keyed
+    /// `1.0` (the first) to `1.N` (the newest); `/p/ID.version.,1.N,.json` reads one's saved
+    /// properties and `/p/ID.version.,1.N,/<file name>` downloads its body.
+    private func versions(_ record: ItemRecord, tail: String, _ call: Call) async throws -> Reply {
+        let versions = try await metadata.versions(ofItem: record.item.id)
+        var savers: [String: JSONValue] = [:]
+        func describe(_ version: ItemVersion) async throws -> [String: JSONValue] {
+            var properties = version.properties
+            let key = "1.\(version.number - 1)"
+            properties["versionId"] = .string(key)
+            properties["_path"] = .string(record.item.id)
+            properties["_versionNumber"] = .int(version.savedAt)
+            properties["_created"] = .int(version.savedAt)
+            properties["_mimeType"] = .string(version.mimeType)
+            properties["_length"] = .int(version.length)
+            properties["sakai:pooled-content-file-name"] = .string(version.fileName)
+            properties["_lastModifiedBy"] = version.savedBy.map(JSONValue.string) ?? .null
+            if let saver = version.savedBy {
+                if savers[saver] == nil { savers[saver] = try await principalEntry(saver) }
+                properties["_savedBy"] = savers[saver]
+            }
+            return properties
+        }
+        if !tail.hasPrefix(".version.,") {
+            let pageSize = min(max(call.parameters["items"].flatMap(Int.init) ?? 25, 0), Self.maximumPageSize)
+            let page = max(call.parameters["page"].flatMap(Int.init) ?? 0, 0)
+            var listed: [String: JSONValue] = [:]
+            for version in versions.dropFirst(min(versions.count, page * pageSize)).prefix(pageSize) {
+                listed["1.\(version.number - 1)"] = .object(try await describe(version))
+            }
+            return .json([
+                "path": .string(record.item.id), "items": .int(Int64(listed.count)), "total": .int(Int64(versions.count)),
+                "versions": .object(listed),
+            ])
+        }
+        // `.version.,1.N,` then `.json` or `/<file name>`.
+        let spec = tail.dropFirst(".version.,".count)
+        guard let close = spec.firstIndex(of: ",") else { throw HTTPFailure.notFound() }
+        let key = spec[..<close]
+        let rest = spec[spec.index(after: close)...]
+        guard key.hasPrefix("1."), let minor = Int(key.dropFirst(2)), let version = versions.first(where: { $0.number == minor + 1 })
+        else { throw HTTPFailure.notFound("No such version") }
+        if rest.hasPrefix("/") {
+            guard rest.dropFirst() == version.fileName || rest == "/" else { throw HTTPFailure.notFound() }
+            var old = record
+            old.item.blobID = version.blobID
+            old.item.length = version.length
+            old.item.mimeType = version.mimeType
+            old.item.name = version.fileName
+            old.bodyLastModifiedAt = version.savedAt
+            return try download(old, call)
+        }
+        guard rest.hasSuffix("json") else { throw HTTPFailure.notFound() }
+        return .json(.object(try await describe(version)))
+    }
 
     /// `POST /p/ID.save.json`: records the current properties with the current version and
     /// answers them with the version's name.

@@ -279,3 +279,37 @@ package struct ItemComment: Sendable, Equatable {
     package var body: String
     package var createdAt: Int64
 }
+
+/// One saved version of an item: its body and the properties saved with it.
+package struct ItemVersion: Sendable, Equatable {
+    package var number: Int
+    package var blobID: BlobID?
+    package var length: Int64
+    package var mimeType: String
+    package var fileName: String
+    package var savedAt: Int64
+    package var savedBy: String?
+    package var properties: [String: JSONValue]
+}
+
+extension SQLiteMetadataStore {
+    /// An item's versions, newest first.
+    package func versions(ofItem itemID: String) async throws -> [ItemVersion] {
+        try await database.read(through: readGate) { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: """
+                    SELECT number, blobId, length, mimeType, fileName, savedAt, savedBy, properties FROM contentVersion
+                    WHERE itemId = ? ORDER BY number DESC
+                    """),
+                arguments: [itemID]
+            ).map { row in
+                let blob: String? = row[1]
+                let text: String = row[7]
+                return ItemVersion(
+                    number: row[0], blobID: try blob.map { try BlobID(parsing: $0) }, length: row[2], mimeType: row[3],
+                    fileName: row[4], savedAt: row[5], savedBy: row[6],
+                    properties: text == "{}" ? [:] : (try? JSONValue.parse(text))?.objectValue ?? [:])
+            }
+        }
+    }
+}
