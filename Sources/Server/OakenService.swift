@@ -78,6 +78,7 @@ package final class OakenService: Sendable {
         if path.hasPrefix("/p/") { return try await poolItem(call) }
         if let feed = try await contentFeed(call) { return feed }
         if let feed = try await activityFeed(call) { return feed }
+        if let feed = try await publicFeed(call) { return feed }
         if let feed = try await emptyFeed(call) { return feed }
         if path.hasPrefix("/var/templates/"), path.hasSuffix(".json"), let reply = try templates(call) {
             return reply

@@ -124,6 +124,42 @@ struct FeedContent: Equatable, CustomStringConvertible {
         }
     }
 
+    /// The landing page's featured content and the tag cloud show only readable items:
+    /// featured items are the described or tagged ones, the cloud counts every readable tag.
+    @Test func featuredContentAndTheTagCloudShowOnlyReadableItems() async throws {
+        try await withServer { server in
+            let (alice, _) = try await server.register("alice")
+            let described = try await alice.uploadOne("described.txt", Array("one".utf8))
+            #expect(try await alice.post("/p/\(described)", [("sakai:description", "A described file")]).status == 200)
+            try await alice.setPermissions(described, "public")
+            let tagged = try await alice.uploadOne("tagged.txt", Array("two".utf8))
+            #expect(try await alice.post("/p/\(tagged)", [(":operation", "tag"), ("key", "/tags/physics")]).status == 200)
+            try await alice.setPermissions(tagged, "public")
+            let plain = try await alice.uploadOne("plain.txt", Array("three".utf8))
+            try await alice.setPermissions(plain, "public")
+            let secret = try await alice.uploadOne("secret.txt", Array("four".utf8))
+            #expect(try await alice.post("/p/\(secret)", [(":operation", "tag"), ("key", "/tags/secret"), ("key", "/tags/physics")]).status == 200)
+            #expect(try await alice.post("/p/\(secret)", [("sakai:description", "private")]).status == 200)
+
+            let anonymous = server.session()
+            let featured = try await anonymous.get("/var/search/public/random-content.json?page=0&items=10&tag=&type=c")
+            #expect(featured.status == 200)
+            let paths = Set((featured.object["results"] as? [[String: Any]] ?? []).compactMap { $0["_path"] as? String })
+            #expect(paths == [described, tagged])
+            #expect(featured.object["total"] as? Int == 2)
+            #expect((try await alice.get("/var/search/public/random-content.json?items=1").object["results"] as? [Any])?.count == 1)
+
+            func cloud(_ session: HTTPSession) async throws -> [String: Int] {
+                let reply = try await session.get("/var/search/public/tagcloud.json")
+                #expect((reply.object["results"] as? [Any])?.isEmpty == true)
+                let tags = ((reply.object["facet_fields"] as? [[String: Any]])?.first?["tagname"] as? [[String: Int]]) ?? []
+                return tags.reduce(into: [:]) { $0.merge($1) { a, _ in a } }
+            }
+            #expect(try await cloud(anonymous) == ["physics": 1])
+            #expect(try await cloud(alice) == ["physics": 2, "secret": 1])
+        }
+    }
+
     @Test func aNewVersionReplacesTheSearchableText() async throws {
         try await withServer { server in
             let (alice, _) = try await server.register("alice")

@@ -7,7 +7,7 @@ extension OakenService {
     /// the search envelope of contract §2.7 with no results, which the UI renders as empty
     /// lists.
     static let pendingFeeds: Set<String> = [
-        "/var/search/public/random-content", "/var/search/pool/me/related-content",
+        "/var/search/pool/me/related-content",
         "/var/contacts/related-contacts", "/var/search/myrelatedgroups", "/tags/directory.tagged",
     ]
 
