@@ -130,6 +130,11 @@ import Testing
         #expect(long.joined(separator: " ").contains(plain))
         let phrase = try #require(try await both("\"pulsar remnant\"").first?.1)
         #expect(phrase.contains("[pulsar remnant]"))
+        // A page that is nothing but matches: the first window, every token marked.
+        try await f.put("echo.txt", text: Array(repeating: "echo", count: 5_000).joined(separator: " "), owner: owner)
+        try await f.extractAll()
+        let echo = try #require(try await both("\"echo\"").first?.1)
+        #expect(echo == Array(repeating: "[echo]", count: 24).joined(separator: " ") + "…")
         // A window that reaches the end keeps the text after the last token.
         let end = try #require(try await both("\"word299\"").first?.1)
         #expect(end.hasSuffix("[word299]."))

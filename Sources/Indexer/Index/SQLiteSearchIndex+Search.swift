@@ -142,7 +142,8 @@ extension SQLiteSearchIndex {
     /// Which of `ids` the viewer may read, from the catalog (caught up first).
     package func readableItems(_ ids: Set<String>, viewer: Viewer) async throws -> Set<String> {
         let catalog = catalog
-        return try await database.read(through: readGate) { db in
+        // A long read: the catalog may have to load first.
+        return try await database.longRead(through: readGate) { db in
             let snapshot = try catalog.snapshot(in: db)
             let bits = snapshot.principalSet(viewer.principalIDs)
             return ids.filter { id in snapshot.keys[id].map { snapshot.readable($0, by: viewer, bits: bits) } ?? false }

@@ -54,12 +54,22 @@ let snippetFunction: fts5_extension_function = { api, fts, result, count, values
     var bestColumn: Int32 = -1
     var bestStart: Int32 = 0
     var bestScore = -1
+    var seen: [Int32] = []
     for (index, candidate) in matches.enumerated() {
-        var seen = Set<Int32>()
+        seen.removeAll(keepingCapacity: true)
         var score = 0
         var lastEnd = candidate.end
-        for other in matches[index...] where other.column == candidate.column && other.end < candidate.start + length {
-            score += seen.insert(other.phrase).inserted ? 1000 : 1
+        // The matches in the window starting here (they are sorted, so the loop stops at the
+        // window's end: a page with thousands of matches costs thousands of steps, not millions).
+        for other in matches[index...] {
+            if other.column != candidate.column || other.start >= candidate.start + length { break }
+            guard other.end < candidate.start + length else { continue }
+            if seen.contains(other.phrase) {
+                score += 1
+            } else {
+                seen.append(other.phrase)
+                score += 1000
+            }
             lastEnd = max(lastEnd, other.end)
         }
         if score > bestScore {
@@ -108,13 +118,19 @@ let snippetFunction: fts5_extension_function = { api, fts, result, count, values
     guard code == SQLITE_OK || code == SQLITE_DONE else { return fail(code) }
     guard !window.ranges.isEmpty else { return sqlite3_result_text(result, "", 0, nil) }
 
-    // Which of the window's tokens are matches.
-    var marked = Array(repeating: false, count: window.ranges.count)
+    // The matches in the window, as token spans (overlapping ones merged, as `snippet()`
+    // does; neighbouring ones stay apart).
+    let windowLast = bestStart + Int32(window.ranges.count) - 1
+    var spans: [(first: Int, last: Int)] = []
     for match in matches where match.column == bestColumn {
         let first = max(match.start, bestStart)
-        let last = min(match.end, bestStart + Int32(window.ranges.count) - 1)
-        if first <= last {
-            for position in first...last { marked[Int(position - bestStart)] = true }
+        let last = min(match.end, windowLast)
+        guard first <= last else { continue }
+        let span = (first: Int(first - bestStart), last: Int(last - bestStart))
+        if let previous = spans.last, span.first <= previous.last {
+            spans[spans.count - 1].last = max(previous.last, span.last)
+        } else {
+            spans.append(span)
         }
     }
     let text = UnsafeRawBufferPointer(start: bytes, count: Int(byteCount))
@@ -122,20 +138,16 @@ let snippetFunction: fts5_extension_function = { api, fts, result, count, values
     out.reserveCapacity(Int(window.ranges.last!.end - window.ranges[0].start) + 64)
     var offset = Int(window.ranges[0].start)
     if bestStart > 0 { out += ellipsis.utf8 } else { offset = 0 }
-    for (index, range) in window.ranges.enumerated() {
-        if marked[index] && (index == 0 || !marked[index - 1]) {
-            out += text[offset..<Int(range.start)]
-            out += open.utf8
-            offset = Int(range.start)
-        }
-        if marked[index] && (index == window.ranges.count - 1 || !marked[index + 1]) {
-            out += text[offset..<Int(range.end)]
-            out += close.utf8
-            offset = Int(range.end)
-        }
+    for span in spans {
+        let start = Int(window.ranges[span.first].start)
+        let end = Int(window.ranges[span.last].end)
+        out += text[offset..<start]
+        out += open.utf8
+        out += text[start..<end]
+        out += close.utf8
+        offset = end
     }
-    let lastToken = bestStart + Int32(window.ranges.count) - 1
-    if lastToken >= size - 1 {
+    if windowLast >= size - 1 {
         out += text[offset...]
     } else {
         out += text[offset..<Int(window.ranges.last!.end)]
