@@ -160,6 +160,50 @@ struct FeedContent: Equatable, CustomStringConvertible {
         }
     }
 
+    /// The autosuggest and people/group search: names match by their words' beginnings, never
+    /// login names or e-mail; a members-only group shows to its members only.
+    @Test func peopleAndGroupsAreFoundByNameOnly() async throws {
+        try await withServer { server in
+            let (alice, aliceID) = try await server.register("asmith", first: "Alice", last: "Smith", email: "alice@example.org")
+            let (_, bobID) = try await server.register("bjones", first: "Bob", last: "Jones-Smith")
+            let (carol, carolID) = try await server.register("cwong", first: "Carol", last: "Wong")
+            try await server.site.metadata.database.write { db in
+                for (id, title, visibility) in [("g-physics", "Physics 101", "public"), ("g-secret", "Secret Physics Club", "members-only")] {
+                    try db.execute(sql: "INSERT INTO principal (id, kind, createdAt, lastModifiedAt) VALUES (?, 'group', 0, 0)", arguments: [id])
+                    try db.execute(sql: "INSERT INTO userGroup (id, title, visibility) VALUES (?, ?, ?)", arguments: [id, title, visibility])
+                }
+                try db.execute(sql: "INSERT INTO groupMembership (groupId, memberId, addedAt) VALUES ('g-secret', ?, 0)", arguments: [carolID])
+            }
+            // Groups are made in the database (their API comes later); logging in again makes
+            // the server forget the memberships it had kept for her.
+            #expect(try await carol.post("/system/sling/formlogin", [
+                ("sakaiauth:login", "1"), ("sakaiauth:un", "cwong"), ("sakaiauth:pw", "a long enough password"),
+            ]).status == 200)
+            func ids(_ session: HTTPSession, _ target: String) async throws -> (ids: [String], total: Int?) {
+                let reply = try await session.get(target)
+                #expect(reply.status == 200, "\(target)")
+                let results = reply.object["results"] as? [[String: Any]] ?? []
+                return (results.compactMap { ($0["rep:userId"] ?? $0["sakai:group-id"]) as? String }, reply.object["total"] as? Int)
+            }
+            // By last name: Jones-Smith, then Smith.
+            #expect(try await ids(alice, "/var/search/usersgroups.json?q=smi&page=0&items=15").ids == [bobID, aliceID])
+            #expect(try await ids(alice, "/var/search/users.json?q=smi%20AND%20ali").ids == [aliceID])
+            #expect(try await ids(alice, "/var/search/users.json?q=car%20OR%20bob").ids == [bobID, carolID])
+            #expect(try await ids(alice, "/var/search/users.json?q=asmith").ids.isEmpty, "login names are private")
+            #expect(try await ids(alice, "/var/search/users.json?q=example").ids.isEmpty, "e-mail addresses are private")
+            #expect(try await ids(alice, "/var/search/usersgroups.json?q=physics").ids == ["g-physics"])
+            #expect(try await ids(carol, "/var/search/groups.json?q=physics").ids == ["g-physics", "g-secret"])
+            let everyone = try await ids(carol, "/var/search/usersgroups-all.json?items=2&page=1")
+            #expect(everyone.total == 5)
+            #expect(everyone.ids == [carolID, "g-physics"])
+            let alices = try await alice.get("/var/search/users.json?q=alice")
+            let mine = try #require((alices.object["results"] as? [[String: Any]])?.first)
+            #expect(((mine["basic"] as? [String: Any])?["elements"] as? [String: Any])?["email"] != nil, "her own e-mail shows to her")
+            let seen = try await carol.get("/var/search/users.json?q=alice").text
+            #expect(!seen.contains("alice@example.org") && !seen.contains("asmith"))
+        }
+    }
+
     @Test func aNewVersionReplacesTheSearchableText() async throws {
         try await withServer { server in
             let (alice, _) = try await server.register("alice")

@@ -1,0 +1,67 @@
+import Foundation
+import GRDB
+
+/// A user or a group found in the directory.
+package enum DirectoryEntry: Sendable, Equatable {
+    case user(String)
+    case group(String)
+}
+
+/// Who may see which groups: members-only groups show only to their members.
+package struct DirectoryViewer: Sendable {
+    package var principals: Set<String>
+    package var isLoggedIn: Bool
+    package var isAdministrator: Bool
+
+    package init(principals: Set<String>, isLoggedIn: Bool, isAdministrator: Bool) {
+        self.principals = principals
+        self.isLoggedIn = isLoggedIn
+        self.isAdministrator = isAdministrator
+    }
+}
+
+extension SQLiteMetadataStore {
+    /// Users and (top-level) groups whose names match every word of `words` (or any, with
+    /// `anyWord`): each word the start of a user's first or last name, or found in a group's
+    /// title. Users by last name, then groups by title, as far as `limit` after `offset`, with
+    /// the total. Login names and e-mail addresses are never matched: they are private. No
+    /// words lists all.
+    package func findInDirectory(
+        _ words: [String], anyWord: Bool = false, users: Bool, groups: Bool, viewer: DirectoryViewer, limit: Int, offset: Int
+    ) async throws -> (entries: [DirectoryEntry], total: Int) {
+        let words = words.map { $0.lowercased().filter { $0 != "%" && $0 != "_" && $0 != "\\" } }.filter { !$0.isEmpty }
+        return try await database.read(through: readGate) { db in
+            var found: [DirectoryEntry] = []
+            if users {
+                // The site's own administrator account is nobody to share with.
+                var sql = "SELECT id FROM user WHERE loginName != ?"
+                var arguments: [any DatabaseValueConvertible] = [Site.administratorLoginName]
+                if !words.isEmpty {
+                    let one = "(lower(firstName) LIKE ? OR lower(lastName) LIKE ? OR lower(firstName) LIKE ? OR lower(lastName) LIKE ?)"
+                    sql += " AND (" + Array(repeating: one, count: words.count).joined(separator: anyWord ? " OR " : " AND ") + ")"
+                    for word in words { arguments += [word + "%", word + "%", "% " + word + "%", "%-" + word + "%"] }
+                }
+                sql += " ORDER BY lower(lastName), lower(firstName), id"
+                found += try String.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { .user($0) }
+            }
+            if groups {
+                var sql = "SELECT id FROM userGroup WHERE parentId IS NULL"
+                var arguments: [any DatabaseValueConvertible] = []
+                if !viewer.isAdministrator {
+                    sql += " AND (visibility = 'public'"
+                    if viewer.isLoggedIn { sql += " OR visibility = 'logged-in'" }
+                    sql += " OR id IN (SELECT value FROM json_each(?)))"
+                    arguments.append(Self.jsonArray(viewer.principals.sorted()))
+                }
+                if !words.isEmpty {
+                    sql += " AND (" + Array(repeating: "lower(title) LIKE ?", count: words.count).joined(separator: anyWord ? " OR " : " AND ") + ")"
+                    for word in words { arguments.append("%" + word + "%") }
+                }
+                sql += " ORDER BY lower(title), id"
+                found += try String.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { .group($0) }
+            }
+            let start = min(max(0, offset), found.count)
+            return (Array(found[start..<min(found.count, start + max(0, limit))]), found.count)
+        }
+    }
+}
