@@ -196,6 +196,19 @@ struct FeedContent: Equatable, CustomStringConvertible {
             let everyone = try await ids(carol, "/var/search/usersgroups-all.json?items=2&page=1")
             #expect(everyone.total == 5)
             #expect(everyone.ids == [carolID, "g-physics"])
+            // participants: the members of a group, if the caller may see it.
+            try await server.site.metadata.database.write { db in
+                try db.execute(sql: "INSERT INTO principal (id, kind, createdAt, lastModifiedAt) VALUES ('g-physics-manager', 'group', 0, 0)")
+                try db.execute(sql: "INSERT INTO userGroup (id, parentId, roleId, title) VALUES ('g-physics-manager', 'g-physics', 'manager', '')")
+                try db.execute(sql: "INSERT INTO groupMembership (groupId, memberId, addedAt) VALUES ('g-physics', ?, 0)", arguments: [bobID])
+                try db.execute(sql: "INSERT INTO groupMembership (groupId, memberId, addedAt) VALUES ('g-physics-manager', ?, 0)", arguments: [aliceID])
+            }
+            #expect(try await ids(alice, "/var/search/groupmembers-all.json?group=g-physics&sortOn=lastName").ids == [bobID, aliceID])
+            #expect(try await ids(alice, "/var/search/groupmembers.json?group=g-physics&q=ali").ids == [aliceID])
+            #expect(try await ids(carol, "/var/search/groupmembers-all.json?group=g-secret").ids == [carolID])
+            #expect(try await alice.get("/var/search/groupmembers-all.json?group=g-secret").status == 404)
+            #expect(try await alice.get("/var/search/groupmembers-all.json").status == 400)
+            #expect(try await ids(alice, "/var/search/usersgroups-all.json").ids.contains("g-physics-manager") == false, "role groups are not listed")
             let alices = try await alice.get("/var/search/users.json?q=alice")
             let mine = try #require((alices.object["results"] as? [[String: Any]])?.first)
             #expect(((mine["basic"] as? [String: Any])?["elements"] as? [String: Any])?["email"] != nil, "her own e-mail shows to her")

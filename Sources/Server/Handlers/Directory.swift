@@ -9,6 +9,7 @@ extension OakenService {
         "/var/search/users": (true, false), "/var/search/users-all": (true, false),
         "/var/search/groups": (false, true), "/var/search/groups-all": (false, true),
         "/var/search/usersgroups": (true, true), "/var/search/usersgroups-all": (true, true),
+        "/var/search/groupmembers": (true, false), "/var/search/groupmembers-all": (true, false),
     ]
 
     func directoryFeed(_ call: Call) async throws -> Reply? {
@@ -29,9 +30,17 @@ extension OakenService {
                 .map(String.init).filter { !["AND", "OR", "NOT"].contains($0) }
         }
         let viewer = call.viewer
+        let directoryViewer = DirectoryViewer(
+            principals: viewer.principals, isLoggedIn: !viewer.isAnonymous, isAdministrator: viewer.isAdministrator)
+        var group: String?
+        if sling.resource.hasPrefix("/var/search/groupmembers") {
+            // The members of `group` (participants), as far as the caller may see the group.
+            guard let id = parameters["group"], !id.isEmpty else { throw HTTPFailure.badRequest("group is required") }
+            guard try await metadata.groupIsVisible(id, to: directoryViewer) == true else { throw HTTPFailure.notFound() }
+            group = id
+        }
         let found = try await metadata.findInDirectory(
-            words, anyWord: anyWord, users: kinds.users, groups: kinds.groups,
-            viewer: DirectoryViewer(principals: viewer.principals, isLoggedIn: !viewer.isAnonymous, isAdministrator: viewer.isAdministrator),
+            words, anyWord: anyWord, users: kinds.users, groups: kinds.groups, memberOf: group, viewer: directoryViewer,
             limit: pageSize, offset: offset)
         let groupIDs = Set(found.entries.compactMap { if case .group(let id) = $0 { id } else { nil } })
         let groups = Dictionary(try await metadata.groups(ids: groupIDs).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })

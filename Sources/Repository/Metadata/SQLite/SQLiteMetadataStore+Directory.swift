@@ -21,13 +21,29 @@ package struct DirectoryViewer: Sendable {
 }
 
 extension SQLiteMetadataStore {
+    /// Whether `viewer` may see the group (public, logged-in for logged-in users, members-only
+    /// for its members); `nil` for no such group.
+    package func groupIsVisible(_ id: String, to viewer: DirectoryViewer) async throws -> Bool? {
+        try await database.read(through: readGate) { db in
+            guard let visibility = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT visibility FROM userGroup WHERE id = ?"), arguments: [id])
+            else { return nil }
+            return viewer.isAdministrator || visibility == "public" || (visibility == "logged-in" && viewer.isLoggedIn)
+                || viewer.principals.contains(id)
+        }
+    }
+
     /// Users and (top-level) groups whose names match every word of `words` (or any, with
     /// `anyWord`): each word the start of a user's first or last name, or found in a group's
     /// title. Users by last name, then groups by title, as far as `limit` after `offset`, with
     /// the total. Login names and e-mail addresses are never matched: they are private. No
     /// words lists all.
+    ///
+    /// With `memberOf`, only users who belong to that group, directly or through one of its
+    /// role groups.
     package func findInDirectory(
-        _ words: [String], anyWord: Bool = false, users: Bool, groups: Bool, viewer: DirectoryViewer, limit: Int, offset: Int
+        _ words: [String], anyWord: Bool = false, users: Bool, groups: Bool, memberOf group: String? = nil,
+        viewer: DirectoryViewer, limit: Int, offset: Int
     ) async throws -> (entries: [DirectoryEntry], total: Int) {
         let words = words.map { $0.lowercased().filter { $0 != "%" && $0 != "_" && $0 != "\\" } }.filter { !$0.isEmpty }
         return try await database.read(through: readGate) { db in
@@ -36,6 +52,13 @@ extension SQLiteMetadataStore {
                 // The site's own administrator account is nobody to share with.
                 var sql = "SELECT id FROM user WHERE loginName != ?"
                 var arguments: [any DatabaseValueConvertible] = [Site.administratorLoginName]
+                if let group {
+                    sql += """
+                         AND id IN (SELECT memberId FROM groupMembership
+                            WHERE groupId = ? OR groupId IN (SELECT id FROM userGroup WHERE parentId = ?))
+                        """
+                    arguments += [group, group]
+                }
                 if !words.isEmpty {
                     let one = "(lower(firstName) LIKE ? OR lower(lastName) LIKE ? OR lower(firstName) LIKE ? OR lower(lastName) LIKE ?)"
                     sql += " AND (" + Array(repeating: one, count: words.count).joined(separator: anyWord ? " OR " : " AND ") + ")"
