@@ -80,6 +80,7 @@ package final class OakenService: Sendable {
         if let feed = try await activityFeed(call) { return feed }
         if let feed = try await publicFeed(call) { return feed }
         if let feed = try await directoryFeed(call) { return feed }
+        if let feed = try await generalFeed(call) { return feed }
         if let feed = try await emptyFeed(call) { return feed }
         if path.hasPrefix("/var/templates/"), path.hasSuffix(".json"), let reply = try templates(call) {
             return reply

@@ -209,6 +209,18 @@ struct FeedContent: Equatable, CustomStringConvertible {
             #expect(try await alice.get("/var/search/groupmembers-all.json?group=g-secret").status == 404)
             #expect(try await alice.get("/var/search/groupmembers-all.json").status == 400)
             #expect(try await ids(alice, "/var/search/usersgroups-all.json").ids.contains("g-physics-manager") == false, "role groups are not listed")
+            // "All": content, then people, then groups, one page over the three.
+            let notes = try await alice.uploadOne("notes.txt", Array("physics notes".utf8))
+            try await alice.setPermissions(notes, "public")
+            let general = try await carol.get("/var/search/general.json?q=physics&items=10")
+            let results = general.object["results"] as? [[String: Any]] ?? []
+            #expect(results.compactMap { ($0["_path"] ?? $0["sakai:group-id"]) as? String } == [notes, "g-physics", "g-secret"])
+            #expect(general.object["total"] as? Int == 3)
+            #expect((results.first?["permissions"] as? [String: Bool]) == ["set_property": false, "read": true, "remove": false])
+            #expect(results.first?["jcr:data"] as? Int == 13)
+            let secondPage = try await carol.get("/var/search/general-all.json?items=2&page=1").object
+            #expect((secondPage["results"] as? [[String: Any]])?.compactMap { $0["rep:userId"] as? String } == [aliceID, carolID])
+            #expect(secondPage["total"] as? Int == 6)
             let alices = try await alice.get("/var/search/users.json?q=alice")
             let mine = try #require((alices.object["results"] as? [[String: Any]])?.first)
             #expect(((mine["basic"] as? [String: Any])?["elements"] as? [String: Any])?["email"] != nil, "her own e-mail shows to her")

@@ -1,4 +1,5 @@
 import Foundation
+import Indexer
 import Repository
 
 /// The people and group search feeds (contract §2.7, "People, groups, all"), as the UI's
@@ -42,10 +43,20 @@ extension OakenService {
         let found = try await metadata.findInDirectory(
             words, anyWord: anyWord, users: kinds.users, groups: kinds.groups, memberOf: group, viewer: directoryViewer,
             limit: pageSize, offset: offset)
-        let groupIDs = Set(found.entries.compactMap { if case .group(let id) = $0 { id } else { nil } })
+        let results = try await directoryResults(found.entries, viewer: viewer)
+        var out: [UInt8] = []
+        out.append(contentsOf: "{\"items\":\(pageSize),\"results\":".utf8)
+        JSONValue.array(results).write(to: &out)
+        out.append(contentsOf: ",\"total\":\(found.total)}".utf8)
+        return Reply(headers: [("Content-Type", "application/json; charset=utf-8")], body: out)
+    }
+
+    /// Users as their basic profile (with the presence keys the UI reads), groups as theirs.
+    private func directoryResults(_ entries: [DirectoryEntry], viewer: Viewer) async throws -> [JSONValue] {
+        let groupIDs = Set(entries.compactMap { if case .group(let id) = $0 { id } else { nil } })
         let groups = Dictionary(try await metadata.groups(ids: groupIDs).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var results: [JSONValue] = []
-        for entry in found.entries {
+        for entry in entries {
             switch entry {
             case .user(let id):
                 guard let user = try await metadata.user(id: id) else { continue }
@@ -58,10 +69,60 @@ extension OakenService {
                 if let group = groups[id] { results.append(.object(groupInfo(group))) }
             }
         }
-        var out: [UInt8] = []
-        out.append(contentsOf: "{\"items\":\(pageSize),\"results\":".utf8)
-        JSONValue.array(results).write(to: &out)
-        out.append(contentsOf: ",\"total\":\(found.total)}".utf8)
-        return Reply(headers: [("Content-Type", "application/json; charset=utf-8")], body: out)
+        return results
+    }
+
+    static let generalFeeds: Set<String> = ["/var/search/general", "/var/search/general-all"]
+
+    /// `general.json` ("All" on the search page): content the caller may read, then people,
+    /// then groups, one page over the three; content items carry the `permissions` and
+    /// `jcr:` keys of that feed.
+    func generalFeed(_ call: Call) async throws -> Reply? {
+        let sling = SlingPath(call.path)
+        guard call.isSafe, sling.extension == "json", Self.generalFeeds.contains(sling.resource) else { return nil }
+        guard let index = extraction?.workers.index else { throw HTTPFailure.notFound() }
+        let parameters = call.parameters
+        let pageSize = min(max(parameters["items"].flatMap(Int.init) ?? 25, 0), Self.maximumPageSize)
+        let page = max(parameters["page"].flatMap(Int.init) ?? 0, 0)
+        let (offset, overflow) = page.multipliedReportingOverflow(by: pageSize)
+        guard !overflow else { throw HTTPFailure.badRequest("page is too large") }
+        let viewer = call.viewer
+        var query = SearchQuery.all
+        var words: [String] = []
+        if sling.resource == "/var/search/general", let text = parameters["q"]?.trimmingCharacters(in: .whitespaces),
+            !text.isEmpty, text != "*", text != "**"
+        {
+            query = try Self.parseQuery(text)
+            words = text.split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "-" && $0 != "'" })
+                .map(String.init).filter { !["AND", "OR", "NOT"].contains($0) }
+        }
+        var request = SearchRequest(
+            query: query,
+            viewer: Indexer.Viewer(principalIDs: viewer.principals, isLoggedIn: !viewer.isAnonymous, isAdministrator: viewer.isAdministrator),
+            limit: pageSize, offset: offset)
+        request.withRecords = true
+        request.facetLimit = Self.facetLimit
+        request.tags = Self.tagFilter(parameters["tags"])
+        let content = try await index.search(request)
+        let found = try await metadata.findInDirectory(
+            words, users: true, groups: true,
+            viewer: DirectoryViewer(principals: viewer.principals, isLoggedIn: !viewer.isAnonymous, isAdministrator: viewer.isAdministrator),
+            limit: pageSize - content.hits.count, offset: max(0, offset - content.total))
+        var results: [JSONValue] = []
+        let dateFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        for hit in content.hits {
+            guard let record = content.records[hit.itemID] else { continue }
+            let access = access(record, viewer)
+            var properties = itemProperties(record)
+            properties["sakai:canmanage"] = .bool(access.manage)
+            properties["permissions"] = ["set_property": .bool(access.write), "read": true, "remove": .bool(access.manage)]
+            properties["jcr:lastModified"] = .string(Date(timeIntervalSince1970: Double(record.item.lastModifiedAt) / 1000).formatted(dateFormat))
+            properties["jcr:mimeType"] = .string(record.item.mimeType)
+            properties["jcr:data"] = .int(record.item.length)
+            if let snippet = hit.snippetHTML { properties["snippet"] = .string(snippet) }
+            results.append(.object(properties))
+        }
+        results += try await directoryResults(found.entries, viewer: viewer)
+        return Self.envelope(pageSize: pageSize, results: results, facets: content.facets, total: content.total + found.total)
     }
 }

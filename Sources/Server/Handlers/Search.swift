@@ -76,7 +76,7 @@ extension OakenService {
     }
 
     /// A `q` parameter as a query; a string the parser refuses is a 400 with its reason.
-    private static func parseQuery(_ text: String) throws(HTTPFailure) -> SearchQuery {
+    static func parseQuery(_ text: String) throws(HTTPFailure) -> SearchQuery {
         do {
             return try QueryParser().parse(text)
         } catch {
