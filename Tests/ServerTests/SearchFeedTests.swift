@@ -42,6 +42,9 @@ struct FeedContent: Equatable, CustomStringConvertible {
     }
 
     var description: String { "\(total) \(ids.sorted()) \(facets)" }
+
+    /// The same ids and total, for a feed that counts no tags.
+    var withoutFacets: FeedContent { FeedContent(ids: ids, facets: [:]) }
 }
 
 @Suite struct SearchFeedTests {
@@ -380,6 +383,13 @@ struct FeedContent: Equatable, CustomStringConvertible {
             #expect(managed == model.expected(for: user) { item in user != nil && !item.managers.isDisjoint(with: principals) }, "\(who) manager")
             let viewed = FeedContent(try await session.feed("/var/search/pool/me/viewer-all.json", [("items", "100")]))
             #expect(viewed == model.expected(for: user) { item in user != nil && !item.viewers.isDisjoint(with: principals) }, "\(who) viewer")
+            // The feeds beyond the pool: the tag cloud, "All", and the activity of others.
+            let cloud = FeedContent(try await session.feed("/var/search/public/tagcloud.json", []))
+            #expect(cloud.facets == model.expected(for: user) { _ in true }.facets, "\(who) tagcloud")
+            let general = FeedContent(try await session.feed("/var/search/general.json", [("q", "alpha"), ("items", "100")]))
+            #expect(general.ids == model.expected(for: user) { $0.words.contains("alpha") }.ids, "\(who) general")
+            let activity = FeedContent(try await session.feed("/var/search/activity/all.json", [("items", "100")]))
+            #expect(activity == model.expected(for: user) { item in !item.managers.contains(user ?? "") }.withoutFacets, "\(who) activity")
         }
     }
 }
