@@ -58,10 +58,6 @@ extension OakenService {
             properties["who"] = activity.actorID.flatMap { actors[$0] } ?? ["userid": .null]
             results.append(.object(properties))
         }
-        var out: [UInt8] = []
-        out.append(contentsOf: "{\"items\":\(pageSize),\"results\":".utf8)
-        JSONValue.array(results).write(to: &out)
-        out.append(contentsOf: ",\"total\":\(total)}".utf8)
-        return Reply(headers: [("Content-Type", "application/json; charset=utf-8")], body: out)
+        return Self.envelope(pageSize: pageSize, results: results, facets: nil, total: total)
     }
 }

@@ -25,10 +25,7 @@ extension OakenService {
         var anyWord = false
         if !sling.resource.hasSuffix("-all"), let text = parameters["q"] {
             anyWord = text.contains(" OR ") && !text.contains(" AND ")
-            // The UI's dialect: words joined by AND, quotes, trailing `*`; names are matched
-            // by their words' beginnings anyway.
-            words = text.split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "-" && $0 != "'" })
-                .map(String.init).filter { !["AND", "OR", "NOT"].contains($0) }
+            words = Self.nameWords(text)
         }
         let viewer = call.viewer
         let directoryViewer = DirectoryViewer(
@@ -44,11 +41,14 @@ extension OakenService {
             words, anyWord: anyWord, users: kinds.users, groups: kinds.groups, memberOf: group, viewer: directoryViewer,
             limit: pageSize, offset: offset)
         let results = try await directoryResults(found.entries, viewer: viewer)
-        var out: [UInt8] = []
-        out.append(contentsOf: "{\"items\":\(pageSize),\"results\":".utf8)
-        JSONValue.array(results).write(to: &out)
-        out.append(contentsOf: ",\"total\":\(found.total)}".utf8)
-        return Reply(headers: [("Content-Type", "application/json; charset=utf-8")], body: out)
+        return Self.envelope(pageSize: pageSize, results: results, facets: nil, total: found.total)
+    }
+
+    /// The words of a `q` in the UI's dialect (words joined by AND, quotes, trailing `*`) to
+    /// match names with; names are matched by their words' beginnings anyway.
+    static func nameWords(_ text: String) -> [String] {
+        text.split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "-" && $0 != "'" })
+            .map(String.init).filter { !["AND", "OR", "NOT"].contains($0) }
     }
 
     /// Users as their basic profile (with the presence keys the UI reads), groups as theirs.
@@ -93,8 +93,7 @@ extension OakenService {
             !text.isEmpty, text != "*", text != "**"
         {
             query = try Self.parseQuery(text)
-            words = text.split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "-" && $0 != "'" })
-                .map(String.init).filter { !["AND", "OR", "NOT"].contains($0) }
+            words = Self.nameWords(text)
         }
         var request = SearchRequest(
             query: query,

@@ -37,6 +37,6 @@ extension OakenService {
             .filter { !$0.item.description.isEmpty || !$0.tags.isEmpty }
         let chosen = candidates.shuffled().prefix(pageSize)
         return Self.envelope(
-            pageSize: pageSize, results: chosen.map { .object(itemProperties($0)) }, facets: [], total: candidates.count)
+            pageSize: pageSize, results: chosen.map { .object(itemProperties($0)) }, facets: nil, total: candidates.count)
     }
 }

@@ -86,14 +86,17 @@ extension OakenService {
 
     /// The search envelope with its keys in the order Nakamura wrote them: `items`,
     /// `results`, `facet_fields`, `total`.
-    static func envelope(pageSize: Int, results: [JSONValue], facets: [TagCount], total: Int) -> Reply {
+    /// A feed without facets (`nil`) has no `facet_fields`.
+    static func envelope(pageSize: Int, results: [JSONValue], facets: [TagCount]?, total: Int) -> Reply {
         var out: [UInt8] = []
         out.reserveCapacity(1024 + results.count * 1024)
         out.append(contentsOf: "{\"items\":\(pageSize),\"results\":".utf8)
         JSONValue.array(results).write(to: &out)
-        out.append(contentsOf: ",\"facet_fields\":".utf8)
-        let tags = JSONValue.array(facets.map { .object([$0.tag: .int(Int64($0.count))]) })
-        JSONValue.array([.object(["tagname": tags])]).write(to: &out)
+        if let facets {
+            out.append(contentsOf: ",\"facet_fields\":".utf8)
+            let tags = JSONValue.array(facets.map { .object([$0.tag: .int(Int64($0.count))]) })
+            JSONValue.array([.object(["tagname": tags])]).write(to: &out)
+        }
         out.append(contentsOf: ",\"total\":\(total)}".utf8)
         return Reply(headers: [("Content-Type", "application/json; charset=utf-8")], body: out)
     }
