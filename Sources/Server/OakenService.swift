@@ -13,8 +13,8 @@ package final class OakenService: Sendable {
     let ui: UIFolder?
     let logger: Logger
     /// Failed logins per account and per address.
-    let loginFailures = FailureThrottle(allowance: 5)
-    let addressFailures = FailureThrottle(allowance: 20)
+    let loginFailures: FailureThrottle
+    let addressFailures: FailureThrottle
     /// `user.exists` checks and registrations per address.
     let existsChecks = RateLimiter(rate: 1, burst: 20)
     let registrations = RateLimiter(rate: 0.2, burst: 10)
@@ -27,6 +27,8 @@ package final class OakenService: Sendable {
         self.options = options
         self.logger = logger
         self.extraction = extraction
+        loginFailures = FailureThrottle(allowance: 5, firstDelay: options.firstLoginWait)
+        addressFailures = FailureThrottle(allowance: 20, firstDelay: options.firstLoginWait)
         sessions = SessionStore(metadata: site.metadata, lifetime: options.sessionLifetime)
         ui = options.uiDirectory.map(UIFolder.init(root:))
     }

@@ -20,6 +20,9 @@ package struct ServerOptions: Sendable {
     /// The largest form body (URL-encoded parameters) accepted, in bytes.
     package var maximumFormSize = 8 << 20
     package var sessionLifetime = Duration.seconds(20 * 60)
+    /// How long an account (or an address) waits after its allowance of failed logins; the
+    /// wait doubles with each further failure.
+    package var firstLoginWait = Duration.seconds(1)
 
     package init() {}
 }

@@ -19,8 +19,11 @@ final class LiveServer: @unchecked Sendable {
     static let fixtureUI = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/ui")
 
+    /// `firstLoginWait` is long by default, so that a throttling test cannot outlast the wait on
+    /// a slow machine.
     static func start(
-        userIDs: UserIDMode = .opaque, sessionLifetime: Duration = .seconds(20 * 60), maximumFormSize: Int = 8 << 20
+        userIDs: UserIDMode = .opaque, sessionLifetime: Duration = .seconds(20 * 60), maximumFormSize: Int = 8 << 20,
+        firstLoginWait: Duration = .seconds(120)
     ) async throws -> LiveServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oaken-server-\(UUID().uuidString)")
         let site = try await Site.open(
@@ -31,6 +34,7 @@ final class LiveServer: @unchecked Sendable {
         options.userIDs = userIDs
         options.sessionLifetime = sessionLifetime
         options.maximumFormSize = maximumFormSize
+        options.firstLoginWait = firstLoginWait
         var logger = Logger(label: "oaken-test")
         logger.logLevel = .warning
         let index = SQLiteSearchIndex(metadata: site.metadata)

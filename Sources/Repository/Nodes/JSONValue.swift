@@ -76,6 +76,13 @@ package enum JSONValue: Sendable, Equatable, Codable {
 
     /// Appends the compact JSON text, as UTF-8.
     package func write(to out: inout [UInt8]) {
+        write(to: &out, sortingKeys: true)
+    }
+
+    /// Appends the compact JSON text, as UTF-8; `sortingKeys: false` leaves objects' keys in
+    /// the dictionary's own order, which saves sorting them when no one reads the text but a
+    /// JSON parser (search results, where it is a good part of rendering a page).
+    package func write(to out: inout [UInt8], sortingKeys: Bool) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
@@ -91,16 +98,25 @@ package enum JSONValue: Sendable, Equatable, Codable {
             out.append(UInt8(ascii: "["))
             for (index, value) in values.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                value.write(to: &out)
+                value.write(to: &out, sortingKeys: sortingKeys)
             }
             out.append(UInt8(ascii: "]"))
+        case .object(let members) where !sortingKeys:
+            out.append(UInt8(ascii: "{"))
+            for (index, member) in members.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                Self.writeString(member.key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                member.value.write(to: &out, sortingKeys: false)
+            }
+            out.append(UInt8(ascii: "}"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
             for (index, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
                 Self.writeString(member.key, to: &out)
                 out.append(UInt8(ascii: ":"))
-                member.value.write(to: &out)
+                member.value.write(to: &out, sortingKeys: true)
             }
             out.append(UInt8(ascii: "}"))
         }

@@ -91,7 +91,7 @@ extension OakenService {
         var out: [UInt8] = []
         out.reserveCapacity(1024 + results.count * 1024)
         out.append(contentsOf: "{\"items\":\(pageSize),\"results\":".utf8)
-        JSONValue.array(results).write(to: &out)
+        JSONValue.array(results).write(to: &out, sortingKeys: false)
         if let facets {
             out.append(contentsOf: ",\"facet_fields\":".utf8)
             let tags = JSONValue.array(facets.map { .object([$0.tag: .int(Int64($0.count))]) })

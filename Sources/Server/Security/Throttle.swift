@@ -15,12 +15,18 @@ package final class FailureThrottle: Sendable {
     private let clock = ContinuousClock()
     /// Failures allowed before any delay.
     let allowance: Int
+    /// The delay after the first failure past the allowance.
+    let firstDelay: Duration
     let maximumDelay: Duration
     /// How long a key's failures are remembered after its last one.
     let memory: Duration
 
-    package init(allowance: Int, maximumDelay: Duration = .seconds(15 * 60), memory: Duration = .seconds(60 * 60)) {
+    package init(
+        allowance: Int, firstDelay: Duration = .seconds(1), maximumDelay: Duration = .seconds(15 * 60),
+        memory: Duration = .seconds(60 * 60)
+    ) {
         self.allowance = allowance
+        self.firstDelay = firstDelay
         self.maximumDelay = maximumDelay
         self.memory = memory
     }
@@ -43,7 +49,7 @@ package final class FailureThrottle: Sendable {
             record.lastFailure = now
             if record.failures > allowance {
                 let exponent = min(record.failures - allowance - 1, 20)
-                let delay = min(Duration.seconds(1 << exponent), maximumDelay)
+                let delay = min(firstDelay * (1 << exponent), maximumDelay)
                 record.blockedUntil = now + delay
             }
             records[key] = record
