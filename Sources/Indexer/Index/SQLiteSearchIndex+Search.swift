@@ -231,7 +231,7 @@ extension SQLiteSearchIndex {
         }
     }
 
-    /// After this many matching body rows, a scan hands the far half of what is left to a
+    /// After this many matching body rows, a scan hands the far part of what is left to a
     /// second reader (see `bodyRowIDs`).
     static let rowsBeforeSplit = 4_096
 
@@ -284,9 +284,9 @@ extension SQLiteSearchIndex {
 
     /// Every body row matching `expression`, ascending; `below` bounds the rowids of the
     /// blobs the catalog knows. Once a scan has found `rowsBeforeSplit` rows, it asks the
-    /// helper to scan the upper half of the rowids still ahead and stops itself there.
-    /// Matches of common words are spread evenly over the rowids, so the two halves take
-    /// about as long. The helper reads in its own transaction; rows of blobs indexed since
+    /// helper to scan the far part of the rowids still ahead (a little more than half) and
+    /// stops itself there. Matches of common words are spread evenly over the rowids, so the
+    /// two parts take about as long. The helper reads in its own transaction; rows of blobs indexed since
     /// the catalog's snapshot are ignored by the caller, as they would be anyway.
     static func bodyRowIDs(
         _ expression: String, below limit: Int64, helper: ScanHelper?, splitAfter: Int = rowsBeforeSplit, in db: Database
