@@ -255,6 +255,7 @@ extension HTTPSession {
             #expect(try await alice.get("/p/\(id).version.,1.1,/draft.txt").text == "second text")
             #expect(try await alice.get("/p/\(id)/draft.txt").text == "second text")
             #expect(try await alice.get("/p/\(id).version.,1.7,.json").status == 404)
+            #expect(try await alice.get("/p/\(id)/.versions.json?items=25&page=\(Int.max / 2)").status == 400)
             let (bob, _) = try await server.register("bob")
             #expect(try await bob.get("/p/\(id)/.versions.json").status == 404)
             #expect(try await bob.get("/p/\(id).version.,1.0,/draft.txt").status == 404)

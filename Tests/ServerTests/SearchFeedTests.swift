@@ -124,6 +124,8 @@ struct FeedContent: Equatable, CustomStringConvertible {
             let second = try await feed(bob, "items=1&page=1")
             #expect(second.paths == [open])
             #expect(second.total == 2)
+            // A page too far to count is refused, as on every feed.
+            #expect(try await bob.get("/var/search/activity/all.json?items=25&page=\(Int.max / 2)").status == 400)
         }
     }
 

@@ -15,6 +15,16 @@ package struct Viewer: Sendable {
 
     package var userID: String? { user?.id }
     package var isAnonymous: Bool { user == nil }
+
+    /// The viewer as the search index decides what it may read.
+    package var searchViewer: Indexer.Viewer {
+        Indexer.Viewer(principalIDs: principals, isLoggedIn: !isAnonymous, isAdministrator: isAdministrator)
+    }
+
+    /// The viewer as the directory decides which groups it may see.
+    package var directoryViewer: DirectoryViewer {
+        DirectoryViewer(principals: principals, isLoggedIn: !isAnonymous, isAdministrator: isAdministrator)
+    }
 }
 
 /// One request as the handlers see it: the same for a request from the network and for one

@@ -11,20 +11,17 @@ extension OakenService {
         let sling = SlingPath(call.path)
         guard call.isSafe, sling.extension == "json", sling.resource == Self.activityFeed else { return nil }
         guard let index = extraction?.workers.index else { throw HTTPFailure.notFound() }
-        let pageSize = min(max(call.parameters["items"].flatMap(Int.init) ?? 25, 0), Self.maximumPageSize)
-        let page = max(call.parameters["page"].flatMap(Int.init) ?? 0, 0)
+        let (pageSize, offset) = try Self.paging(call.parameters)
         let viewer = call.viewer
         let me = viewer.userID
 
         // Which items with activity the caller may read gives the exact total.
         let counts = try await metadata.activityCounts(excludingActor: me)
-        let readable = try await index.readableItems(
-            Set(counts.keys),
-            viewer: Indexer.Viewer(principalIDs: viewer.principals, isLoggedIn: !viewer.isAnonymous, isAdministrator: viewer.isAdministrator))
+        let readable = try await index.readableItems(Set(counts.keys), viewer: viewer.searchViewer)
         let total = readable.reduce(0) { $0 + counts[$1, default: 0] }
 
         // The page: newest first, the caller's readable ones only.
-        var skip = page * pageSize
+        var skip = offset
         var shown: [Activity] = []
         var before: (Int64, Int64)?
         while shown.count < pageSize {

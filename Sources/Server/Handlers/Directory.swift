@@ -17,10 +17,7 @@ extension OakenService {
         let sling = SlingPath(call.path)
         guard call.isSafe, sling.extension == "json", let kinds = Self.directoryFeeds[sling.resource] else { return nil }
         let parameters = call.parameters
-        let pageSize = min(max(parameters["items"].flatMap(Int.init) ?? 25, 0), Self.maximumPageSize)
-        let page = max(parameters["page"].flatMap(Int.init) ?? 0, 0)
-        let (offset, overflow) = page.multipliedReportingOverflow(by: pageSize)
-        guard !overflow else { throw HTTPFailure.badRequest("page is too large") }
+        let (pageSize, offset) = try Self.paging(parameters)
         var words: [String] = []
         var anyWord = false
         if !sling.resource.hasSuffix("-all"), let text = parameters["q"] {
@@ -28,8 +25,7 @@ extension OakenService {
             words = Self.nameWords(text)
         }
         let viewer = call.viewer
-        let directoryViewer = DirectoryViewer(
-            principals: viewer.principals, isLoggedIn: !viewer.isAnonymous, isAdministrator: viewer.isAdministrator)
+        let directoryViewer = viewer.directoryViewer
         var group: String?
         if sling.resource.hasPrefix("/var/search/groupmembers") {
             // The members of `group` (participants), as far as the caller may see the group.
@@ -82,10 +78,7 @@ extension OakenService {
         guard call.isSafe, sling.extension == "json", Self.generalFeeds.contains(sling.resource) else { return nil }
         guard let index = extraction?.workers.index else { throw HTTPFailure.notFound() }
         let parameters = call.parameters
-        let pageSize = min(max(parameters["items"].flatMap(Int.init) ?? 25, 0), Self.maximumPageSize)
-        let page = max(parameters["page"].flatMap(Int.init) ?? 0, 0)
-        let (offset, overflow) = page.multipliedReportingOverflow(by: pageSize)
-        guard !overflow else { throw HTTPFailure.badRequest("page is too large") }
+        let (pageSize, offset) = try Self.paging(parameters)
         let viewer = call.viewer
         var query = SearchQuery.all
         var words: [String] = []
@@ -97,15 +90,14 @@ extension OakenService {
         }
         var request = SearchRequest(
             query: query,
-            viewer: Indexer.Viewer(principalIDs: viewer.principals, isLoggedIn: !viewer.isAnonymous, isAdministrator: viewer.isAdministrator),
-            limit: pageSize, offset: offset)
+            viewer: viewer.searchViewer, limit: pageSize, offset: offset)
         request.withRecords = true
         request.facetLimit = Self.facetLimit
         request.tags = Self.tagFilter(parameters["tags"])
         let content = try await index.search(request)
         let found = try await metadata.findInDirectory(
             words, users: true, groups: true,
-            viewer: DirectoryViewer(principals: viewer.principals, isLoggedIn: !viewer.isAnonymous, isAdministrator: viewer.isAdministrator),
+            viewer: viewer.directoryViewer,
             limit: pageSize - content.hits.count, offset: max(0, offset - content.total))
         var results: [JSONValue] = []
         let dateFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true)

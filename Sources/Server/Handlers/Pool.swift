@@ -592,10 +592,9 @@ extension OakenService {
             return properties
         }
         if !tail.hasPrefix(".version.,") {
-            let pageSize = min(max(call.parameters["items"].flatMap(Int.init) ?? 25, 0), Self.maximumPageSize)
-            let page = max(call.parameters["page"].flatMap(Int.init) ?? 0, 0)
+            let (pageSize, offset) = try Self.paging(call.parameters)
             var listed: [String: JSONValue] = [:]
-            for version in versions.dropFirst(min(versions.count, page * pageSize)).prefix(pageSize) {
+            for version in versions.dropFirst(min(versions.count, offset)).prefix(pageSize) {
                 listed["1.\(version.number - 1)"] = .object(try await describe(version))
             }
             return .json([

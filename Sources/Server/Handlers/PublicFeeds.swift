@@ -16,10 +16,7 @@ extension OakenService {
         else { return nil }
         guard let index = extraction?.workers.index else { throw HTTPFailure.notFound() }
         let viewer = call.viewer
-        var request = SearchRequest(
-            query: .all,
-            viewer: Indexer.Viewer(principalIDs: viewer.principals, isLoggedIn: !viewer.isAnonymous, isAdministrator: viewer.isAdministrator),
-            limit: 0)
+        var request = SearchRequest(query: .all, viewer: viewer.searchViewer, limit: 0)
         request.sort = .lastModified
         if sling.resource == Self.tagCloudFeed {
             // No results, only the tags of everything readable.

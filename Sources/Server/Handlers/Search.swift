@@ -17,14 +17,23 @@ extension OakenService {
     /// Tags counted in `facet_fields`.
     static let facetLimit = 50
 
+    /// A feed's page: `items` (default `defaultSize`, at most `maximumPageSize`) and `page`
+    /// (from 0) as a size and an offset; a page too far to count is a 400.
+    static func paging(_ parameters: Parameters, defaultSize: Int = 25) throws(HTTPFailure) -> (size: Int, offset: Int) {
+        let size = min(max(parameters["items"].flatMap(Int.init) ?? defaultSize, 0), maximumPageSize)
+        let page = max(parameters["page"].flatMap(Int.init) ?? 0, 0)
+        let (offset, overflow) = page.multipliedReportingOverflow(by: size)
+        guard !overflow else { throw HTTPFailure.badRequest("page is too large") }
+        return (size, offset)
+    }
+
     func contentFeed(_ call: Call) async throws -> Reply? {
         let sling = SlingPath(call.path)
         guard call.isSafe, sling.extension == "json", Self.contentFeeds.contains(sling.resource) else { return nil }
         guard let index = extraction?.workers.index else { throw HTTPFailure.notFound() }
         let feed = sling.resource.dropFirst("/var/search/pool/".count)
         let parameters = call.parameters
-        let pageSize = min(max(parameters["items"].flatMap(Int.init) ?? 25, 0), Self.maximumPageSize)
-        let page = max(parameters["page"].flatMap(Int.init) ?? 0, 0)
+        let (pageSize, offset) = try Self.paging(parameters)
         let viewer = call.viewer
 
         var query = SearchQuery.all
@@ -33,12 +42,7 @@ extension OakenService {
         {
             query = try Self.parseQuery(text)
         }
-        let (offset, overflow) = page.multipliedReportingOverflow(by: pageSize)
-        guard !overflow else { throw HTTPFailure.badRequest("page is too large") }
-        var request = SearchRequest(
-            query: query,
-            viewer: Indexer.Viewer(principalIDs: viewer.principals, isLoggedIn: !viewer.isAnonymous, isAdministrator: viewer.isAdministrator),
-            limit: pageSize, offset: offset)
+        var request = SearchRequest(query: query, viewer: viewer.searchViewer, limit: pageSize, offset: offset)
         request.facetLimit = Self.facetLimit
         request.tags = Self.tagFilter(parameters["tags"])
         if let mimeType = parameters["mimetype"], !mimeType.isEmpty { request.mimeType = mimeType }
