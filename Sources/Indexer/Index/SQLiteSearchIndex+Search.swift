@@ -391,7 +391,8 @@ extension SQLiteSearchIndex {
         let viewer = request.viewer
         let tags = Set(request.tags)
         let mimePrefix = request.mimeType.flatMap { $0.hasSuffix("*") ? String($0.dropLast()) : nil }
-        func admits(_ entry: SearchCatalog.Entry) -> Bool {
+        /// Whether an item passes the request's scope, tags and media type.
+        func passesFilters(_ entry: SearchCatalog.Entry) -> Bool {
             if let scope = request.scope,
                 !entry.grants.contains(where: { scope.roles.contains($0.role) && scope.principalIDs.contains($0.principalID) })
             {
@@ -401,21 +402,15 @@ extension SQLiteSearchIndex {
             if let mimeType = request.mimeType {
                 if let mimePrefix { if !entry.mimeType.hasPrefix(mimePrefix) { return false } } else if entry.mimeType != mimeType { return false }
             }
-            if viewer.isAdministrator || entry.visibility == .public || (entry.visibility == .loggedIn && viewer.isLoggedIn) {
-                return true
-            }
-            return entry.grants.contains { viewer.principalIDs.contains($0.principalID) }
+            return true
         }
         var found = Found(count: snapshot.entries.count)
         let filtered = request.scope != nil || !tags.isEmpty || request.mimeType != nil
         let viewerBits = snapshot.principalSet(viewer.principalIDs)
-        /// Decides an item on first sight; without filters, by its visibility and grantees
-        /// alone.
+        /// Decides an item on first sight: readable (the catalog's one rule), then, when the
+        /// request filters, by its entry.
         func decide(_ key: Int, _ found: inout Found) {
-            let readable = filtered
-                ? snapshot.visibility[key] != 0 && admits(snapshot.entries[key]!)
-                : snapshot.readable(key, by: viewer, bits: viewerBits)
-            if readable {
+            if snapshot.readable(key, by: viewer, bits: viewerBits) && (!filtered || passesFilters(snapshot.entries[key]!)) {
                 found.add(key)
             } else {
                 found.state[key] = -1
