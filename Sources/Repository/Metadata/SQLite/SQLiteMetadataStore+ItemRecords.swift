@@ -126,12 +126,17 @@ extension SQLiteMetadataStore {
                 blobID: try blob.map { try BlobID(parsing: $0) }, length: row[7] ?? 0,
                 createdAt: row[8], createdBy: row[9], lastModifiedAt: row[10])
             let text: String = row[13]
-            let properties = text == "{}" ? [:] : (try? JSONValue.parse(text))?.objectValue ?? [:]
+            let properties = Self.propertyObject(text)
             records[id] = ItemRecord(
                 item: item, properties: properties, grants: grants[id] ?? [], tags: tags[id] ?? [],
                 lastModifiedBy: row[11], bodyLastModifiedAt: row[12], commentCount: comments[id] ?? 0)
         }
         return records
+    }
+
+    /// A stored properties column as an object (empty when it is not one).
+    static func propertyObject(_ text: String) -> [String: JSONValue] {
+        text == "{}" ? [:] : (try? JSONValue.parse(text))?.objectValue ?? [:]
     }
 
     /// Changes an item's metadata. Throws `.notFound` for an unknown item.
@@ -141,7 +146,7 @@ extension SQLiteMetadataStore {
             guard let text = try String.fetchOne(
                 db.cachedStatement(sql: "SELECT properties FROM contentItem WHERE id = ?"), arguments: [id])
             else { throw RepositoryError.notFound(kind: "item", id: id) }
-            var properties = (try? JSONValue.parse(text))?.objectValue ?? [:]
+            var properties = Self.propertyObject(text)
             for key in change.removeProperties { properties[key] = nil }
             properties.merge(change.setProperties) { _, new in new }
             try db.cachedStatement(sql: """
@@ -221,7 +226,7 @@ extension SQLiteMetadataStore {
             try Row.fetchAll(
                 db.cachedStatement(sql: "SELECT id, authorId, body, createdAt FROM comment WHERE itemId = ? ORDER BY createdAt, id"),
                 arguments: [itemID]
-            ).map { ItemComment(id: $0["id"], authorID: $0["authorId"], body: $0["body"], createdAt: $0["createdAt"]) }
+            ).map(ItemComment.init(row:))
         }
     }
 }
@@ -246,7 +251,7 @@ extension SQLiteMetadataStore {
             try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT id, authorId, body, createdAt FROM comment WHERE id = ? AND itemId = ?"),
                 arguments: [id, itemID]
-            ).map { ItemComment(id: $0["id"], authorID: $0["authorId"], body: $0["body"], createdAt: $0["createdAt"]) }
+            ).map(ItemComment.init(row:))
         }
     }
 
@@ -280,6 +285,13 @@ package struct ItemComment: Sendable, Equatable {
     package var createdAt: Int64
 }
 
+extension ItemComment {
+    /// From a row of `id, authorId, body, createdAt`.
+    init(row: Row) {
+        self.init(id: row["id"], authorID: row["authorId"], body: row["body"], createdAt: row["createdAt"])
+    }
+}
+
 /// One saved version of an item: its body and the properties saved with it.
 package struct ItemVersion: Sendable, Equatable {
     package var number: Int
@@ -308,7 +320,7 @@ extension SQLiteMetadataStore {
                 return ItemVersion(
                     number: row[0], blobID: try blob.map { try BlobID(parsing: $0) }, length: row[2], mimeType: row[3],
                     fileName: row[4], savedAt: row[5], savedBy: row[6],
-                    properties: text == "{}" ? [:] : (try? JSONValue.parse(text))?.objectValue ?? [:])
+                    properties: Self.propertyObject(text))
             }
         }
     }
