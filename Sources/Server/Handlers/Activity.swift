@@ -39,9 +39,7 @@ extension OakenService {
 
         let records = try await metadata.itemRecords(ids: Array(Set(shown.map(\.itemID))))
         var actors: [String: JSONValue] = [:]
-        for actor in Set(shown.compactMap(\.actorID)) {
-            if let user = try await metadata.user(id: actor) { actors[actor] = .object(basicInfo(of: user, counts: nil, showPrivate: false)) }
-        }
+        for actor in Set(shown.compactMap(\.actorID)) { actors[actor] = try await principalEntry(actor) }
         var results: [JSONValue] = []
         for activity in shown {
             guard let record = records[activity.itemID] else { continue }

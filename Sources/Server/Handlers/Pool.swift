@@ -481,7 +481,7 @@ extension OakenService {
     }
 
     /// A principal as a members list shows it; one that no longer exists is just its id.
-    private func principalEntry(_ id: String) async throws -> JSONValue {
+    func principalEntry(_ id: String) async throws -> JSONValue {
         if let user = try await metadata.user(id: id) {
             var info = basicInfo(of: user, counts: nil, showPrivate: false)
             info["homePath"] = .string("/~\(id)")
