@@ -34,6 +34,37 @@ package final class SearchCatalog: Sendable {
         var items: [Int]
     }
 
+    /// Small numbers for strings (principals, tags), given in order of first sight.
+    struct Numbering: Sendable {
+        var names: [String] = []
+        var numbers: [String: Int32] = [:]
+
+        mutating func number(_ name: String) -> Int32 {
+            if let number = numbers[name] { return number }
+            let number = Int32(names.count)
+            names.append(name)
+            numbers[name] = number
+            return number
+        }
+    }
+
+    /// Up to four numbers in a SIMD4, -1 in unused lanes; a set of more than four is all -1
+    /// but `more` in the last lane, and is read from the item's entry instead.
+    enum Lanes {
+        static let none = SIMD4<Int32>(repeating: -1)
+        static let more: Int32 = -2
+
+        static func of(_ names: Set<String>, numbering: inout Numbering) -> SIMD4<Int32> {
+            var lanes = none
+            guard names.count <= 4 else {
+                lanes[3] = more
+                return lanes
+            }
+            for (lane, name) in names.enumerated() { lanes[lane] = numbering.number(name) }
+            return lanes
+        }
+    }
+
     /// The catalog as of one change-log position. Items are kept by their key, their row in
     /// `itemRow` (also their `itemText` rowid), and blobs by their number in `blobText` (a body
     /// rowid >> `SearchIndexSchema.pageBits`): both small dense integers, so both tables are
@@ -44,22 +75,18 @@ package final class SearchCatalog: Sendable {
         /// Each key's visibility, apart, so that the common case (a public or logged-in item)
         /// is decided without touching its entry: 0 none, 1 private, 2 logged-in, 3 public.
         var visibility: [UInt8] = []
-        /// Each key's grantees, apart, as principal numbers (see `principalNumbers`): up to
-        /// four, -1 for none; -2 in the last lane means more than four (then see the entry).
-        /// Deciding a private item then reads 16 bytes here instead of its entry and grants.
+        /// Each key's grantees, apart, as principal numbers (see `Lanes`). Deciding a private
+        /// item then reads 16 bytes here instead of its entry and grants.
         var grantees: [SIMD4<Int32>] = []
         /// A small number for each principal that holds a grant.
-        var principalNumbers: [String: Int32] = [:]
-        /// Each key's tags, apart, as tag numbers (see `tagNames`), in the same four lanes as
-        /// `grantees`: counting the tags of a hundred thousand results then reads 16 bytes
-        /// each and increments an array.
+        var principals = Numbering()
+        /// Each key's tags, apart, as tag numbers (see `Lanes`): counting the tags of a
+        /// hundred thousand results then reads 16 bytes each and increments an array.
         var tagLanes: [SIMD4<Int32>] = []
+        var tags = Numbering()
         /// Each key's sort times, apart (epoch milliseconds).
         var lastModified: [Int64] = []
         var created: [Int64] = []
-        /// The tags by number.
-        var tagNames: [String] = []
-        var tagNumbers: [String: Int32] = [:]
         var keys: [String: Int] = [:]
         var blobs: [Blob?] = []
         /// Each blob's item, apart, for the common case of one item per blob: its key, or
@@ -73,39 +100,18 @@ package final class SearchCatalog: Sendable {
         func blob(_ number: Int) -> Blob? { number >= 0 && number < blobs.count ? blobs[number] : nil }
 
         mutating func add(_ entry: Entry, key: Int) {
-            if key >= entries.count {
-                entries += Array(repeating: nil, count: key - entries.count + 1)
-                visibility += Array(repeating: 0, count: key - visibility.count + 1)
-                grantees += Array(repeating: SIMD4(repeating: -1), count: key - grantees.count + 1)
-                tagLanes += Array(repeating: SIMD4(repeating: -1), count: key - tagLanes.count + 1)
-                lastModified += Array(repeating: 0, count: key - lastModified.count + 1)
-                created += Array(repeating: 0, count: key - created.count + 1)
-            }
+            Self.extend(&entries, toHold: key, with: nil)
+            Self.extend(&visibility, toHold: key, with: 0)
+            Self.extend(&grantees, toHold: key, with: Lanes.none)
+            Self.extend(&tagLanes, toHold: key, with: Lanes.none)
+            Self.extend(&lastModified, toHold: key, with: 0)
+            Self.extend(&created, toHold: key, with: 0)
             lastModified[key] = entry.lastModifiedAt
             created[key] = entry.createdAt
             entries[key] = entry
             visibility[key] = Self.code(entry.visibility)
-            var lanes = SIMD4<Int32>(repeating: -1)
-            var filled = 0
-            for principal in Set(entry.grants.map(\.principalID)) {
-                guard filled < 4 else {
-                    lanes[3] = -2
-                    break
-                }
-                lanes[filled] = number(of: principal)
-                filled += 1
-            }
-            grantees[key] = lanes
-            var tags = SIMD4<Int32>(repeating: -1)
-            for (index, tag) in Set(entry.tags).enumerated() {
-                guard index < 4 else {
-                    tags = SIMD4(repeating: -1)
-                    tags[3] = -2
-                    break
-                }
-                tags[index] = number(ofTag: tag)
-            }
-            tagLanes[key] = tags
+            grantees[key] = Lanes.of(Set(entry.grants.map(\.principalID)), numbering: &principals)
+            tagLanes[key] = Lanes.of(Set(entry.tags), numbering: &tags)
             keys[entry.id] = key
             guard let blob = entry.blobID else { return }
             if let number = blobNumbers[blob] {
@@ -116,34 +122,24 @@ package final class SearchCatalog: Sendable {
             }
         }
 
-        private mutating func number(of principal: String) -> Int32 {
-            if let number = principalNumbers[principal] { return number }
-            let number = Int32(principalNumbers.count)
-            principalNumbers[principal] = number
-            return number
-        }
-
-        private mutating func number(ofTag tag: String) -> Int32 {
-            if let number = tagNumbers[tag] { return number }
-            let number = Int32(tagNames.count)
-            tagNames.append(tag)
-            tagNumbers[tag] = number
-            return number
+        /// Grows `array` with `value` until `index` is in it.
+        private static func extend<T>(_ array: inout [T], toHold index: Int, with value: T) {
+            if index >= array.count { array += Array(repeating: value, count: index - array.count + 1) }
         }
 
         /// How many of `keys` carry each tag.
         func tagCounts(of keys: [Int]) -> [String: Int] {
-            var counts = [Int](repeating: 0, count: tagNames.count)
+            var counts = [Int](repeating: 0, count: tags.names.count)
             var more: [String: Int] = [:]
             for key in keys {
                 let lanes = tagLanes[key]
-                if lanes[3] == -2 {
+                if lanes[3] == Lanes.more {
                     for tag in Set(entries[key]!.tags) { more[tag, default: 0] += 1 }
                     continue
                 }
                 for lane in 0..<4 where lanes[lane] >= 0 { counts[Int(lanes[lane])] += 1 }
             }
-            for (number, count) in counts.enumerated() where count > 0 { more[tagNames[number], default: 0] += count }
+            for (number, count) in counts.enumerated() where count > 0 { more[tags.names[number], default: 0] += count }
             return more
         }
 
@@ -159,7 +155,7 @@ package final class SearchCatalog: Sendable {
                 let number = lanes[lane]
                 if number >= 0 {
                     if bits[Int(number) >> 6] & (1 << UInt64(number & 63)) != 0 { return true }
-                } else if number == -2 {
+                } else if number == Lanes.more {
                     return entries[key]!.grants.contains { viewer.principalIDs.contains($0.principalID) }
                 }
             }
@@ -168,9 +164,9 @@ package final class SearchCatalog: Sendable {
 
         /// The principal numbers of `principals`, as a bit set.
         func principalSet(_ principals: Set<String>) -> [UInt64] {
-            var bits = Array(repeating: UInt64(0), count: principalNumbers.count / 64 + 1)
+            var bits = Array(repeating: UInt64(0), count: self.principals.names.count / 64 + 1)
             for principal in principals {
-                if let number = principalNumbers[principal] { bits[Int(number) >> 6] |= 1 << UInt64(number & 63) }
+                if let number = self.principals.numbers[principal] { bits[Int(number) >> 6] |= 1 << UInt64(number & 63) }
             }
             return bits
         }
@@ -184,8 +180,8 @@ package final class SearchCatalog: Sendable {
             guard let key = keys.removeValue(forKey: id), let old = entries[key] else { return }
             entries[key] = nil
             visibility[key] = 0
-            grantees[key] = SIMD4(repeating: -1)
-            tagLanes[key] = SIMD4(repeating: -1)
+            grantees[key] = Lanes.none
+            tagLanes[key] = Lanes.none
             guard let blob = old.blobID else { return }
             if let number = blobNumbers[blob] {
                 blobs[number]!.items.removeAll { $0 == key }
@@ -205,10 +201,8 @@ package final class SearchCatalog: Sendable {
         }
 
         mutating func addBlob(number: Int, id: String, paged: Bool) {
-            if number >= blobs.count {
-                blobs += Array(repeating: nil, count: number - blobs.count + 1)
-                blobItem += Array(repeating: -1, count: number - blobItem.count + 1)
-            }
+            Self.extend(&blobs, toHold: number, with: nil)
+            Self.extend(&blobItem, toHold: number, with: -1)
             blobs[number] = Blob(id: id, paged: paged, items: waiting.removeValue(forKey: id) ?? [])
             noteItems(of: number)
             blobNumbers[id] = number
