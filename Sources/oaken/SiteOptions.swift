@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Indexer
 import Repository
 import Server
 
@@ -25,6 +26,7 @@ struct SiteOptions: ParsableArguments {
     func openSite() async throws -> Site {
         let configuration = try configuration()
         return try await Site.open(
-            dataDirectory: configuration.dataDirectory, maximumBlobSize: configuration.maximumUploadSize)
+            dataDirectory: configuration.dataDirectory, maximumBlobSize: configuration.maximumUploadSize,
+            prepareDatabase: SQLiteSearchIndex.prepareDatabase)
     }
 }

@@ -13,10 +13,12 @@ struct SearchFixture: Sendable {
     let index: SQLiteSearchIndex
     let workers: ExtractionWorkers
 
-    init() async throws {
+    init(pairMinimumPages: Int = 10_000) async throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("oaken-search-\(UUID().uuidString)")
-        site = try await Site.open(dataDirectory: root.appendingPathComponent("data"), passwordHasher: PasswordHasher(costExponent: 10))
-        index = SQLiteSearchIndex(metadata: site.metadata)
+        site = try await Site.open(
+            dataDirectory: root.appendingPathComponent("data"), passwordHasher: PasswordHasher(costExponent: 10),
+            prepareDatabase: SQLiteSearchIndex.prepareDatabase)
+        index = SQLiteSearchIndex(metadata: site.metadata, pairMinimumPages: pairMinimumPages)
         try index.prepare()
         workers = ExtractionWorkers(
             index: index, blobs: site.blobs, extractor: DocumentExtractor(pdf: PDFTextExtractor(), limits: .standard))

@@ -75,9 +75,8 @@ import Testing
                 let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM bodyText WHERE bodyText MATCH ?", arguments: [expression])!
                 #expect(count > 0)
                 let rows = try Row.fetchAll(
-                    RankFunction.statement(
-                        "SELECT bm25(bodyText, \(weights)), \(RankFunction.name)(bodyText, ?, \(weights)), \(RankFunction.name)(bodyText, NULL, \(weights)) FROM bodyText WHERE bodyText MATCH ?",
-                        in: db),
+                    db.cachedStatement(
+                        sql: "SELECT bm25(bodyText, \(weights)), \(RankFunction.name)(bodyText, ?, \(weights)), \(RankFunction.name)(bodyText, NULL, \(weights)) FROM bodyText WHERE bodyText MATCH ?"),
                     arguments: [count, expression])
                 #expect(rows.count == count)
                 for row in rows {
@@ -110,9 +109,8 @@ import Testing
         func both(_ expression: String) async throws -> [(String, String)] {
             try await f.index.database.read { db in
                 try Row.fetchAll(
-                    RankFunction.statement(
-                        "SELECT snippet(bodyText, -1, '[', ']', '…', 24), \(SnippetFunction.name)(bodyText, '[', ']', '…', 24) FROM bodyText WHERE bodyText MATCH ?",
-                        in: db),
+                    db.cachedStatement(
+                        sql: "SELECT snippet(bodyText, -1, '[', ']', '…', 24), \(SnippetFunction.name)(bodyText, '[', ']', '…', 24) FROM bodyText WHERE bodyText MATCH ?"),
                     arguments: [expression]
                 ).map { ($0[0], $0[1]) }
             }

@@ -27,7 +27,8 @@ final class LiveServer: @unchecked Sendable {
     ) async throws -> LiveServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oaken-server-\(UUID().uuidString)")
         let site = try await Site.open(
-            dataDirectory: directory.appendingPathComponent("data"), passwordHasher: PasswordHasher(costExponent: 10))
+            dataDirectory: directory.appendingPathComponent("data"), passwordHasher: PasswordHasher(costExponent: 10),
+            prepareDatabase: SQLiteSearchIndex.prepareDatabase)
         var options = ServerOptions()
         options.port = 0
         options.uiDirectory = fixtureUI

@@ -16,18 +16,8 @@ import GRDBSQLite
 enum RankFunction {
     static let name = "oaken_bm25"
 
-    /// A statement that calls the search's FTS5 functions (this one and `SnippetFunction`),
-    /// registering them with this connection first if it does not know them yet (each
-    /// connection needs them once).
-    static func statement(_ sql: String, in db: Database) throws -> Statement {
-        do {
-            return try db.cachedStatement(sql: sql)
-        } catch let error as DatabaseError where error.message?.contains("no such function: oaken_") == true {
-            try register(in: db)
-            return try db.cachedStatement(sql: sql)
-        }
-    }
-
+    /// Adds this function and `SnippetFunction` to a connection (see
+    /// `SQLiteSearchIndex.prepareDatabase`).
     static func register(in db: Database) throws {
         let api = UnsafeMutablePointer(mutating: FTS5.api(db))
         guard let create = api.pointee.xCreateFunction else { throw DatabaseError(message: "FTS5 cannot add functions") }

@@ -82,7 +82,7 @@ extension SQLiteSearchIndex {
                 bodyRows[row, default: []].append(slot)
             } else {
                 snippets[slot] = try String.fetchOne(
-                    RankFunction.statement("SELECT \(snippet("itemText")) FROM itemText WHERE itemText MATCH ? AND rowid = ?", in: db),
+                    db.cachedStatement(sql: "SELECT \(snippet("itemText")) FROM itemText WHERE itemText MATCH ? AND rowid = ?"),
                     arguments: [expression, Int64(found.keys[slot])])
             }
         }
@@ -115,10 +115,10 @@ extension SQLiteSearchIndex {
         if between <= snippetScanLimit {
             let list = "[" + rows.map { String($0) }.joined(separator: ",") + "]"
             let cursor = try Row.fetchCursor(
-                RankFunction.statement("""
+                db.cachedStatement(sql: """
                     SELECT rowid, CASE WHEN rowid IN (SELECT value FROM json_each(?)) THEN \(snippet("bodyText")) END
                     FROM bodyText WHERE bodyText MATCH ? AND rowid BETWEEN ? AND ?
-                    """, in: db),
+                    """),
                 arguments: [list, expression, lowest, highest])
             while let row = try cursor.next() {
                 if let snippet: String = row[1] { snippets[row[0]] = snippet }
@@ -126,7 +126,7 @@ extension SQLiteSearchIndex {
         } else {
             for row in rows {
                 snippets[row] = try String.fetchOne(
-                    RankFunction.statement("SELECT \(snippet("bodyText")) FROM bodyText WHERE bodyText MATCH ? AND rowid = ?", in: db),
+                    db.cachedStatement(sql: "SELECT \(snippet("bodyText")) FROM bodyText WHERE bodyText MATCH ? AND rowid = ?"),
                     arguments: [expression, row])
             }
         }
@@ -184,9 +184,8 @@ extension SQLiteSearchIndex {
                 _ = try? database.read { db in
                     for table in ["itemText", "bodyText"] {
                         _ = try Row.fetchAll(
-                            RankFunction.statement(
-                                "SELECT rowid, \(RankFunction.name)(\(table), NULL), \(Self.snippet(table)) FROM \(table) WHERE \(table) MATCH ? LIMIT 1",
-                                in: db),
+                            db.cachedStatement(
+                                sql: "SELECT rowid, \(RankFunction.name)(\(table), NULL), \(Self.snippet(table)) FROM \(table) WHERE \(table) MATCH ? LIMIT 1"),
                             arguments: ["a*"])
                     }
                     // Holding this connection until the others have theirs spreads the work
@@ -299,10 +298,15 @@ extension SQLiteSearchIndex {
     /// `bodyRowIDs` in two parts: the rows this connection found, and the far half's rows
     /// still to come from the helper (to be asked for with this connection), so that the
     /// caller can work on the first part meanwhile.
+    ///
+    /// With `pairs`, the rows come from `bodyPairs` (the expression is a phrase of two common
+    /// words: see `PairIndex`), the same rows at a fraction of the cost.
     static func startBodyScan(
-        _ expression: String, below limit: Int64, helper: ScanHelper?, splitAfter: Int = rowsBeforeSplit, in db: Database
+        _ expression: String, pairs: Bool = false, below limit: Int64, helper: ScanHelper?, splitAfter: Int = rowsBeforeSplit,
+        in db: Database
     ) throws -> (near: [Int64], far: (@Sendable (Database) throws -> [Int64])?) {
-        let sql = matchStatements[1]
+        let table = pairs ? PairIndex.table : "bodyText"
+        let sql = "SELECT rowid FROM \(table) WHERE \(table) MATCH ?"
         let statement = try db.cachedStatement(sql: sql)
         try statement.setArguments([expression])
         let handle = statement.sqliteStatement
@@ -323,7 +327,7 @@ extension SQLiteSearchIndex {
                 // A little past the middle: this thread also goes through its rows while the
                 // helper is still scanning (about an eighth of a scan's cost).
                 let middle = row + (limit - row) * 15 / 32
-                if let started = helper.start("SELECT rowid FROM bodyText WHERE bodyText MATCH ? AND rowid >= ?", [expression, middle]) {
+                if let started = helper.start("\(sql) AND rowid >= ?", [expression, middle]) {
                     far = started
                     stop = middle
                 }
@@ -436,7 +440,8 @@ extension SQLiteSearchIndex {
                 if found.state[Int(key)] == 0 { decide(Int(key), &found) }
             }
             let scan = try startBodyScan(
-                expression, below: Int64(snapshot.blobs.count) << SearchIndexSchema.pageBits, helper: helper, in: db)
+                expression, pairs: try PairIndex.covers(expression, in: db),
+                below: Int64(snapshot.blobs.count) << SearchIndexSchema.pageBits, helper: helper, in: db)
             /// Notes a body row's hit on an item, deciding the item on first sight.
             func hit(_ key: Int, _ row: Int64, _ found: inout Found) {
                 if found.state[key] == 0 { decide(key, &found) }
@@ -481,9 +486,8 @@ extension SQLiteSearchIndex {
     /// body rows of found items (see `rankedRows`).
     static func rank(_ found: inout Found, expression: String, helper: ScanHelper? = nil, in db: Database) throws {
         let itemRanks = try Row.fetchCursor(
-            RankFunction.statement(
-                "SELECT rowid, \(RankFunction.name)(itemText, ?, \(weights(SearchIndexSchema.itemRankWeights))) FROM itemText WHERE itemText MATCH ?",
-                in: db),
+            db.cachedStatement(
+                sql: "SELECT rowid, \(RankFunction.name)(itemText, ?, \(weights(SearchIndexSchema.itemRankWeights))) FROM itemText WHERE itemText MATCH ?"),
             arguments: [found.itemMatchCount, expression])
         while let row = try itemRanks.next() {
             let key = Int(row[0] as Int64)
@@ -536,12 +540,11 @@ extension SQLiteSearchIndex {
         guard let first = rows.first, let last = rows.last else { return [] }
         let list = "[" + rows.map { String($0) }.joined(separator: ",") + "]"
         let cursor = try Row.fetchCursor(
-            RankFunction.statement(
-                """
+            db.cachedStatement(
+                sql: """
                 SELECT rowid, \(RankFunction.name)(bodyText, ?, \(weights(SearchIndexSchema.bodyRankWeights))) FROM bodyText
                 WHERE bodyText MATCH ? AND rowid BETWEEN ? AND ? AND +rowid IN (SELECT value FROM json_each(?))
-                """,
-                in: db),
+                """),
             arguments: [matchCount, expression, first, last, list])
         var scores: [(Int64, Double)] = []
         scores.reserveCapacity(rows.count)

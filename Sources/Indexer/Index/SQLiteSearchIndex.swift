@@ -9,10 +9,24 @@ package struct SQLiteSearchIndex: Sendable {
     /// What searches know of every item in memory; shared by copies of this index.
     let catalog = SearchCatalog()
 
-    /// The index in the site's database, sharing its read admission.
-    package init(metadata: SQLiteMetadataStore) {
+    /// Body pages after which phrases of common words get an index of their own (see
+    /// `PairIndex`).
+    let pairMinimumPages: Int
+
+    /// The index in the site's database, sharing its read admission. The site must have
+    /// been opened with `prepareDatabase` as its connections' set-up.
+    package init(metadata: SQLiteMetadataStore, pairMinimumPages: Int = 10_000) {
         database = metadata.database
         readGate = metadata.readGate
+        self.pairMinimumPages = pairMinimumPages
+    }
+
+    /// What every connection to a database with a search index needs before use: the
+    /// index's tokenizer and ranking and snippet functions. (FTS5 looks the tokenizer up
+    /// whenever a connection first touches `bodyPairs`, a blob's deletion included.)
+    package static let prepareDatabase: @Sendable (Database) throws -> Void = { db in
+        db.add(tokenizer: PairTokenizer.self)
+        try RankFunction.register(in: db)
     }
 
     /// Creates or upgrades the index tables; a changed format is rebuilt (see
@@ -26,7 +40,13 @@ package struct SQLiteSearchIndex: Sendable {
         }
         try SearchIndexSchema.migrator.migrate(database)
         return try database.write { db in
+            do {
+                _ = try db.makeTokenizer(FTS5TokenizerDescriptor(components: [PairTokenizer.name, ""] + PairIndex.baseTokenizer))
+            } catch {
+                throw RepositoryError.storage("the database was opened without the search index's set-up (SQLiteSearchIndex.prepareDatabase)")
+            }
             let rebuilt = try SearchIndexSchema.prepare(db)
+            try PairIndex.createIfDue(minimumPages: pairMinimumPages, in: db)
             try Self.trimChangeLog(db)
             return rebuilt
         }
@@ -104,6 +124,7 @@ package struct SQLiteSearchIndex: Sendable {
             // that returns rows between FTS5 inserts made bulk indexing almost twice as slow
             // (measured: 0.44x of a bare FTS5 insert, against 0.84x this way).
             var next = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'blobText'") ?? 0
+            let pairs = try PairIndex.exists(in: db)
             for (blob, result) in results where existing.contains(blob.description) {
                 let replacing = numbers[blob.description] != nil
                 let number = numbers[blob.description] ?? {
@@ -111,8 +132,9 @@ package struct SQLiteSearchIndex: Sendable {
                     return next
                 }()
                 numbers[blob.description] = number
-                try Self.store(result, for: blob, number: number, replacing: replacing, at: now, in: db)
+                try Self.store(result, for: blob, number: number, replacing: replacing, pairs: pairs, at: now, in: db)
             }
+            if !pairs { try PairIndex.createIfDue(minimumPages: pairMinimumPages, in: db) }
             try db.cachedStatement(sql: """
                 UPDATE extractionJob SET state = 'done', finishedAt = ?, leaseExpiresAt = NULL, owner = NULL
                 WHERE blobId IN (SELECT value FROM json_each(?))
@@ -184,23 +206,31 @@ package struct SQLiteSearchIndex: Sendable {
     /// pending inserts into a new segment, and doing that once per document makes bulk
     /// indexing several times slower.
     private static func store(
-        _ result: ExtractionResult, for blob: BlobID, number: Int64, replacing: Bool, at now: Int64, in db: Database
+        _ result: ExtractionResult, for blob: BlobID, number: Int64, replacing: Bool, pairs: Bool, at now: Int64, in db: Database
     ) throws {
         let text = result.text
         let first = number << SearchIndexSchema.pageBits
         if replacing {
+            if pairs {
+                try db.cachedStatement(sql: PairIndex.deleteSQL(from: "?", to: "?"))
+                    .execute(arguments: [first, first + Int64(SearchIndexSchema.maximumPages - 1)])
+            }
             try db.cachedStatement(sql: "DELETE FROM bodyText WHERE rowid BETWEEN ? AND ?")
                 .execute(arguments: [first, first + Int64(SearchIndexSchema.maximumPages - 1)])
         }
         if let text {
             let insert = try db.cachedStatement(sql: "INSERT INTO bodyText (rowid, title, body) VALUES (?, ?, ?)")
             var heading = [text.title, text.author].compactMap { $0 }.joined(separator: " — ")
+            func add(_ row: Int64, _ title: String?, _ body: String?) throws {
+                try insert.execute(arguments: [row, title, body])
+                if pairs { try PairIndex.insert(row: row, title: title, body: body, in: db) }
+            }
             for (index, page) in text.pages.enumerated().prefix(SearchIndexSchema.maximumPages) where page.hasVisibleText {
-                try insert.execute(arguments: [first + Int64(index), heading.isEmpty ? nil : heading, page])
+                try add(first + Int64(index), heading.isEmpty ? nil : heading, page)
                 heading = ""
             }
             if !heading.isEmpty {
-                try insert.execute(arguments: [first, heading, nil])
+                try add(first, heading, nil)
             }
         }
         try db.cachedStatement(sql: """

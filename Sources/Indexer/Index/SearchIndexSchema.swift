@@ -12,6 +12,8 @@ import GRDB
 ///   shared by many items is indexed once. A row's id says whose it is: the blob's `number`
 ///   in `blobText` times 2^20, plus the page (from 0), so no table is needed to map hits to
 ///   blobs and pages, and a blob's rows are one rowid range.
+/// - `bodyPairs` (FTS5, once the body is large enough) holds the pairs of adjacent common
+///   words of the body rows, for phrases of common words (see `PairIndex`).
 /// - `blobText` records, per blob, its number and how extraction ended. Like the body rows,
 ///   it is removed by a trigger when its blob is (a foreign key would cost a lookup per
 ///   indexed document). Numbers are never reused.
@@ -67,9 +69,10 @@ enum SearchIndexSchema {
                         "contentTag_index_insert", "contentTag_index_delete", "blob_index_delete"] + changeTriggers.map(\.name) {
             try db.execute(sql: "DROP TRIGGER IF EXISTS \(trigger)")
         }
-        for table in ["searchText", "searchRow", "itemText", "itemRow", "bodyText", "bodyRow", "blobText", "searchChange"] {
+        for table in ["searchText", "searchRow", "itemText", "itemRow", PairIndex.table, "bodyText", "bodyRow", "blobText", "searchChange"] {
             try db.execute(sql: "DROP TABLE IF EXISTS \(table)")
         }
+        try db.execute(sql: "DELETE FROM indexSetting WHERE key = 'pairWords'")
         try create(db)
         // Every blob is extracted again under the new format.
         try db.execute(sql: """
@@ -103,6 +106,21 @@ enum SearchIndexSchema {
         ("contentTag_change_insert", "AFTER INSERT ON contentTag", "new.itemId"),
         ("contentTag_change_delete", "AFTER DELETE ON contentTag", "old.itemId"),
     ]
+
+    /// The trigger that drops a deleted blob's body rows (and their pairs, once `bodyPairs`
+    /// exists: see `PairIndex`), replacing any earlier one.
+    static func createBlobDeleteTrigger(pairs: Bool, in db: Database) throws {
+        let first = "((SELECT number FROM blobText WHERE blobId = old.id) << \(pageBits))"
+        let last = "(\(first) + \(maximumPages - 1))"
+        try db.execute(sql: """
+            DROP TRIGGER IF EXISTS blob_index_delete;
+            CREATE TRIGGER blob_index_delete AFTER DELETE ON blob BEGIN
+                \(pairs ? PairIndex.deleteSQL(from: first, to: last) + ";" : "")
+                DELETE FROM bodyText WHERE rowid BETWEEN \(first) AND \(last);
+                DELETE FROM blobText WHERE blobId = old.id;
+            END;
+            """)
+    }
 
     private static func create(_ db: Database) throws {
         try db.execute(sql: """
@@ -155,13 +173,8 @@ enum SearchIndexSchema {
                 UPDATE itemText SET tags = \(tagList(of: "old.itemId"))
                 WHERE rowid = (SELECT id FROM itemRow WHERE itemId = old.itemId);
             END;
-            CREATE TRIGGER blob_index_delete AFTER DELETE ON blob BEGIN
-                DELETE FROM bodyText WHERE rowid BETWEEN
-                    (SELECT number FROM blobText WHERE blobId = old.id) << \(pageBits)
-                    AND ((SELECT number FROM blobText WHERE blobId = old.id) << \(pageBits)) + \(maximumPages - 1);
-                DELETE FROM blobText WHERE blobId = old.id;
-            END;
             """)
+        try createBlobDeleteTrigger(pairs: false, in: db)
         for trigger in changeTriggers {
             try db.execute(sql: "CREATE TRIGGER \(trigger.name) \(trigger.event) BEGIN INSERT INTO searchChange (itemId) VALUES (\(trigger.item)); END")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 
 /// One Oaken site on disk: a blob folder and one SQLite database in a data folder.
@@ -18,14 +19,17 @@ package struct Site: Sendable {
     package static let administratorLoginName = "admin"
 
     /// Opens the site in `dataDirectory`, creating it when missing, and migrates the schema.
+    /// `prepareDatabase` runs on each database connection as it opens.
     package static func open(
-        dataDirectory: URL, maximumBlobSize: Int64? = nil, passwordHasher: PasswordHasher = .standard
+        dataDirectory: URL, maximumBlobSize: Int64? = nil, passwordHasher: PasswordHasher = .standard,
+        prepareDatabase: (@Sendable (Database) throws -> Void)? = nil
     ) async throws -> Site {
         try POSIXFile.makeDirectory(dataDirectory.path)
         let blobs = try FileSystemBlobStore(
             root: dataDirectory.appendingPathComponent("blobs", isDirectory: true), maximumBlobSize: maximumBlobSize)
         let metadata = try SQLiteMetadataStore(
-            path: dataDirectory.appendingPathComponent("oaken.sqlite").path, passwordHasher: passwordHasher)
+            path: dataDirectory.appendingPathComponent("oaken.sqlite").path, passwordHasher: passwordHasher,
+            prepareDatabase: prepareDatabase)
         try metadata.migrate()
         return Site(dataDirectory: dataDirectory, blobs: blobs, metadata: metadata)
     }

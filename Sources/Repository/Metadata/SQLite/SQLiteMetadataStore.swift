@@ -12,7 +12,12 @@ package struct SQLiteMetadataStore: Sendable {
     package let readGate: ReadGate
 
     /// Opens (creating if needed) the database file. Call `migrate()` before use.
-    package init(path: String, passwordHasher: PasswordHasher = .standard) throws {
+    /// `prepareDatabase` runs on every connection as it opens (another layer's SQLite
+    /// functions, say).
+    package init(
+        path: String, passwordHasher: PasswordHasher = .standard,
+        prepareDatabase: (@Sendable (Database) throws -> Void)? = nil
+    ) throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         // Other processes (`oaken gc` beside a running server) hold the write lock for short
@@ -22,6 +27,7 @@ package struct SQLiteMetadataStore: Sendable {
         // re-reading the segments they just wrote. It is a ceiling, filled only as needed.
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA cache_size = -32768")
+            try prepareDatabase?(db)
         }
         readGate = ReadGate(permits: configuration.maximumReaderCount)
         do {
