@@ -88,22 +88,26 @@ enum PairIndex {
         """
     }
 
-    /// The common words as a set, parsed once per list.
-    private static let parsed = Mutex<(list: [String], set: Set<String>)>(([], []))
+    /// The common words as a set, parsed once per stored list.
+    private static let parsed = Mutex<(list: String, set: Set<Substring>)>(("", []))
 
     /// Whether `expression` (from `QueryParser`) can be matched in `bodyPairs`: a single
     /// quoted phrase that the body's tokenizer turns into two words, both common.
     static func covers(_ expression: String, in db: Database) throws -> Bool {
-        guard expression.count > 2, expression.first == "\"", expression.last == "\"",
-            expression.dropFirst().dropLast().firstIndex(of: "\"") == nil
+        let inner = expression.utf8.dropFirst().dropLast()
+        // Quick refusals first: this runs for every query.
+        guard expression.utf8.count > 4, expression.utf8.first == UInt8(ascii: "\""), expression.utf8.last == UInt8(ascii: "\""),
+            !inner.contains(UInt8(ascii: "\"")), inner.contains(where: { !(0x30...0x39).contains($0) && !(0x61...0x7a).contains($0) })
         else { return false }
-        guard let list = try words(in: db), !list.isEmpty else { return false }
+        guard let list = try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM indexSetting WHERE key = 'pairWords'")),
+            !list.isEmpty
+        else { return false }
         let common = parsed.withLock { parsed in
-            if parsed.list != list { parsed = (list, Set(list)) }
+            if parsed.list != list { parsed = (list, Set(list.split(separator: " "))) }
             return parsed.set
         }
         let tokens = try baseTokens(of: String(expression.dropFirst().dropLast()), in: db)
-        return tokens.count == 2 && tokens.allSatisfy(common.contains)
+        return tokens.count == 2 && tokens.allSatisfy { common.contains(Substring($0)) }
     }
 
     /// The tokens the body's tokenizer makes of `text`, as a query.

@@ -485,18 +485,21 @@ extension SQLiteSearchIndex {
     /// Scores found items by BM25 (lower is better): every matching item row, and the newest
     /// body rows of found items (see `rankedRows`).
     static func rank(_ found: inout Found, expression: String, helper: ScanHelper? = nil, in db: Database) throws {
-        let itemRanks = try Row.fetchCursor(
-            db.cachedStatement(
-                sql: "SELECT rowid, \(RankFunction.name)(itemText, ?, \(weights(SearchIndexSchema.itemRankWeights))) FROM itemText WHERE itemText MATCH ?"),
-            arguments: [found.itemMatchCount, expression])
-        while let row = try itemRanks.next() {
-            let key = Int(row[0] as Int64)
-            guard let slot = found.slot(key) else { continue }
-            let score: Double = row[1]
-            if score < found.score[slot] {
-                found.score[slot] = score
-                found.bestRow[slot] = Int64(key)
-                found.bestIsBody[slot] = false
+        if found.keys.isEmpty { return }
+        if found.itemMatchCount > 0 {
+            let itemRanks = try Row.fetchCursor(
+                db.cachedStatement(
+                    sql: "SELECT rowid, \(RankFunction.name)(itemText, ?, \(weights(SearchIndexSchema.itemRankWeights))) FROM itemText WHERE itemText MATCH ?"),
+                arguments: [found.itemMatchCount, expression])
+            while let row = try itemRanks.next() {
+                let key = Int(row[0] as Int64)
+                guard let slot = found.slot(key) else { continue }
+                let score: Double = row[1]
+                if score < found.score[slot] {
+                    found.score[slot] = score
+                    found.bestRow[slot] = Int64(key)
+                    found.bestIsBody[slot] = false
+                }
             }
         }
         guard !found.bodyHits.isEmpty else { return }

@@ -359,6 +359,7 @@ extension OakenService {
         let item = record.item
         var properties = record.properties
         if !withPages { properties = properties.filter { if case .object = $0.value { false } else { true } } }
+        properties.reserveCapacity(properties.count + 24)
         let permissions: String
         switch item.visibility {
         case .public: permissions = "public"

@@ -84,6 +84,7 @@ extension SQLiteMetadataStore {
     }
 
     package static func fetchItemRecords(ids: [String], in db: Database) throws -> [String: ItemRecord] {
+        if ids.isEmpty { return [:] }
         let list = jsonArray(ids)
         var grants: [String: [ContentGrant]] = [:]
         let grantRows = try Row.fetchCursor(
