@@ -19,6 +19,8 @@ package final class OakenService: Sendable {
     let existsChecks = RateLimiter(rate: 1, burst: 20)
     let registrations = RateLimiter(rate: 0.2, burst: 10)
     let accounts = AccountCache()
+    /// Search results' item properties as JSON, by catalog stamp (see `renderedItem`).
+    let renderedItems = StampedCache<[UInt8]>(capacity: 20_000)
     /// Extracts and indexes uploads in the background; `nil` when the site has no index.
     package let extraction: BackgroundExtraction?
 

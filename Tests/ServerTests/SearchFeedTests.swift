@@ -50,6 +50,39 @@ struct FeedContent: Equatable, CustomStringConvertible {
 @Suite struct SearchFeedTests {
     static let sample = PoolTests.sample
 
+    /// A result's item properties are kept between searches, so every change to the item
+    /// (name, description, tags, sharing, comments) must show in the very next search, and
+    /// nothing of one viewer (`sakai:canmanage`) may reach another.
+    @Test func aResultShowsEveryChangeToItsItemAtOnce() async throws {
+        try await withServer { server in
+            let (alice, _) = try await server.register("alice")
+            let (bob, bobID) = try await server.register("bob")
+            let id = try await alice.uploadOne("notes.txt", Array("The quillwort survey notes.\n".utf8))
+            try await alice.setPermissions(id, "everyone")
+            await server.extracted()
+            func result(_ session: HTTPSession) async throws -> [String: Any] {
+                let envelope = try await session.feed("/var/search/pool/all.json", [("q", "quillwort")])
+                return try #require((envelope["results"] as? [[String: Any]])?.first)
+            }
+            for _ in 0..<2 {
+                #expect(try await result(alice)["sakai:canmanage"] as? Bool == true)
+                #expect(try await result(bob)["sakai:canmanage"] as? Bool == false)
+            }
+            #expect(try await alice.post("/p/\(id)", [("sakai:pooled-content-file-name", "survey.txt"), ("sakai:description", "field data")]).status == 200)
+            var shown = try await result(bob)
+            #expect(shown["sakai:pooled-content-file-name"] as? String == "survey.txt")
+            #expect(shown["sakai:description"] as? String == "field data")
+            #expect(try await alice.post("/p/\(id)", [(":operation", "tag"), ("key", "/tags/botany")]).status == 200)
+            #expect(try await result(bob)["sakai:tags"] as? [String] == ["botany"])
+            #expect(try await bob.post("/p/\(id).comments", [("comment", "Useful")]).status == 201)
+            #expect(try await result(alice)["commentCount"] as? Int == 1)
+            #expect(try await alice.post("/p/\(id).members.html", [(":manager", bobID)]).status == 200)
+            shown = try await result(bob)
+            #expect(shown["sakai:canmanage"] as? Bool == true)
+            #expect((shown["sakai:pooled-content-manager"] as? [String])?.contains(bobID) == true)
+        }
+    }
+
     @Test func wordsInsideEachUploadedDocumentFindItWithASnippetAndThePDFPage() async throws {
         try await withServer { server in
             let (alice, _) = try await server.register("alice")

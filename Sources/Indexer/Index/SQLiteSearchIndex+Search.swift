@@ -30,6 +30,7 @@ extension SQLiteSearchIndex {
     package func search(_ request: SearchRequest) async throws -> SearchResults {
         if request.query == .empty { return SearchResults(total: 0, hits: []) }
         let catalog = catalog
+        let recordCache = recordCache
         let helper = ScanHelper(database: database, gate: readGate)
         return try await database.longRead(through: readGate) { db in
             let snapshot = try catalog.snapshot(in: db)
@@ -51,14 +52,47 @@ extension SQLiteSearchIndex {
             if case .match(let expression, _) = request.query {
                 snippets = try Self.snippets(of: page, found: found, expression: expression, helper: helper, in: db)
             }
-            let hits = page.map { slot in
+            var hits = page.map { slot in
                 let score = found.score[slot]
+                let entry = snapshot.entries[found.keys[slot]]!
                 return SearchHit(
-                    itemID: snapshot.entries[found.keys[slot]]!.id, score: score.isFinite ? score : 0, snippet: snippets[slot],
-                    pages: pages[slot, default: []].sorted())
+                    itemID: entry.id, score: score.isFinite ? score : 0, snippet: snippets[slot],
+                    pages: pages[slot, default: []].sorted(), stamp: entry.stamp)
             }
-            let records = request.withRecords ? try SQLiteMetadataStore.fetchItemRecords(ids: hits.map(\.itemID), in: db) : [:]
+            var records: [String: ItemRecord] = [:]
+            if request.withRecords {
+                try Self.records(of: &hits, into: &records, cache: recordCache, snapshot: snapshot, in: db)
+            }
             return SearchResults(total: found.keys.count, hits: hits, facets: facets, records: records)
+        }
+    }
+
+    /// The records of a page's items: kept ones whose stamp is unchanged, the others read.
+    /// A record read here is as of this transaction, which may be older than the catalog
+    /// (another query may have caught it up further): it is kept, and its hit keeps its
+    /// stamp, only when the two agree.
+    static func records(
+        of hits: inout [SearchHit], into records: inout [String: ItemRecord], cache: StampedCache<ItemRecord>,
+        snapshot: SearchCatalog.Snapshot, in db: Database
+    ) throws {
+        var missing: [String] = []
+        for hit in hits {
+            if let stamp = hit.stamp, let record = cache.value(hit.itemID, at: stamp) {
+                records[hit.itemID] = record
+            } else {
+                missing.append(hit.itemID)
+            }
+        }
+        guard !missing.isEmpty else { return }
+        let read = try SQLiteMetadataStore.fetchItemRecords(ids: missing, in: db)
+        records.merge(read) { kept, _ in kept }
+        let current = try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(seq), 0) FROM searchChange")) ?? 0
+        for index in hits.indices where read[hits[index].itemID] != nil {
+            if current == snapshot.changeSeq, let stamp = hits[index].stamp {
+                cache.store(read[hits[index].itemID]!, for: hits[index].itemID, at: stamp)
+            } else {
+                hits[index].stamp = nil
+            }
         }
     }
 

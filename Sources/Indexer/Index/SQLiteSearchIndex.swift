@@ -8,6 +8,8 @@ package struct SQLiteSearchIndex: Sendable {
     let readGate: ReadGate
     /// What searches know of every item in memory; shared by copies of this index.
     let catalog = SearchCatalog()
+    /// Item records read for search pages, by catalog stamp; shared by copies of this index.
+    let recordCache = StampedCache<ItemRecord>(capacity: 20_000)
 
     /// Body pages after which phrases of common words get an index of their own (see
     /// `PairIndex`).

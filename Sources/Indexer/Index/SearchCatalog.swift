@@ -24,6 +24,9 @@ package final class SearchCatalog: Sendable {
         var createdAt: Int64
         var lastModifiedAt: Int64
         var blobID: String?
+        /// Changes whenever anything about the item changes (its row, grants, tags, comments):
+        /// the change log's sequence number when the catalog last read the item.
+        var stamp: Int64
     }
 
     /// An extracted blob: its id, whether its rows are numbered pages, and the items whose
@@ -234,7 +237,7 @@ package final class SearchCatalog: Sendable {
             try Self.loadBlobs(after: known.lastBlobNumber, into: &known, in: db)
             let changed = try String.fetchSet(
                 db, sql: "SELECT DISTINCT itemId FROM searchChange WHERE seq > ?", arguments: [known.changeSeq])
-            for id in changed { try Self.reload(id, into: &known, in: db) }
+            for id in changed { try Self.reload(id, stamp: seq, into: &known, in: db) }
             known.changeSeq = seq
             current = known
         } else {
@@ -276,18 +279,18 @@ package final class SearchCatalog: Sendable {
         let items = try Row.fetchCursor(db, sql: entryColumns)
         while let row = try items.next() {
             let id: String = row[1]
-            snapshot.add(entry(row, grants: grants[id] ?? [], tags: tags[id] ?? []), key: row[0])
+            snapshot.add(entry(row, grants: grants[id] ?? [], tags: tags[id] ?? [], stamp: seq), key: row[0])
         }
         return snapshot
     }
 
-    private static func entry(_ row: Row, grants: [ContentGrant], tags: [String]) -> Entry {
+    private static func entry(_ row: Row, grants: [ContentGrant], tags: [String], stamp: Int64) -> Entry {
         Entry(
             id: row[1], visibility: Visibility(rawValue: row[2]) ?? .private, grants: grants, tags: tags.sorted(),
-            mimeType: row[3], name: row[4], createdAt: row[5], lastModifiedAt: row[6], blobID: row[7])
+            mimeType: row[3], name: row[4], createdAt: row[5], lastModifiedAt: row[6], blobID: row[7], stamp: stamp)
     }
 
-    private static func reload(_ id: String, into snapshot: inout Snapshot, in db: Database) throws {
+    private static func reload(_ id: String, stamp: Int64, into snapshot: inout Snapshot, in db: Database) throws {
         snapshot.remove(id)
         guard let row = try Row.fetchOne(db.cachedStatement(sql: entryColumns + " WHERE i.id = ?"), arguments: [id]) else { return }
         let grants = try Row.fetchAll(
@@ -296,7 +299,7 @@ package final class SearchCatalog: Sendable {
         let tags = try String.fetchAll(
             db.cachedStatement(sql: "SELECT t.name FROM contentTag ct JOIN tag t ON t.id = ct.tagId WHERE ct.itemId = ?"),
             arguments: [id])
-        snapshot.add(entry(row, grants: grants, tags: tags), key: row[0])
+        snapshot.add(entry(row, grants: grants, tags: tags, stamp: stamp), key: row[0])
     }
 
     private static func loadBlobs(after number: Int64, into snapshot: inout Snapshot, in db: Database) throws {

@@ -64,7 +64,10 @@ enum SearchIndexSchema {
     @discardableResult
     static func prepare(_ db: Database) throws -> Bool {
         let stored = try Int.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM indexSetting WHERE key = 'formatVersion'")
-        guard stored != formatVersion else { return false }
+        guard stored != formatVersion else {
+            try createChangeTriggers(db)
+            return false
+        }
         for trigger in ["contentItem_index_insert", "contentItem_index_update", "contentItem_index_delete",
                         "contentTag_index_insert", "contentTag_index_delete", "blob_index_delete"] + changeTriggers.map(\.name) {
             try db.execute(sql: "DROP TRIGGER IF EXISTS \(trigger)")
@@ -105,7 +108,19 @@ enum SearchIndexSchema {
         ("contentGrant_change_delete", "AFTER DELETE ON contentGrant", "old.itemId"),
         ("contentTag_change_insert", "AFTER INSERT ON contentTag", "new.itemId"),
         ("contentTag_change_delete", "AFTER DELETE ON contentTag", "old.itemId"),
+        // Comments change no search fact, but they are part of the item's record that search
+        // pages show (its comment count), which is kept by catalog stamp (`StampedCache`).
+        ("comment_change_insert", "AFTER INSERT ON comment", "new.itemId"),
+        ("comment_change_delete", "AFTER DELETE ON comment", "old.itemId"),
     ]
+
+    /// Creates the change triggers that are missing (an index made before some of them).
+    static func createChangeTriggers(_ db: Database) throws {
+        for trigger in changeTriggers {
+            try db.execute(
+                sql: "CREATE TRIGGER IF NOT EXISTS \(trigger.name) \(trigger.event) BEGIN INSERT INTO searchChange (itemId) VALUES (\(trigger.item)); END")
+        }
+    }
 
     /// The trigger that drops a deleted blob's body rows (and their pairs, once `bodyPairs`
     /// exists: see `PairIndex`), replacing any earlier one.
@@ -175,9 +190,7 @@ enum SearchIndexSchema {
             END;
             """)
         try createBlobDeleteTrigger(pairs: false, in: db)
-        for trigger in changeTriggers {
-            try db.execute(sql: "CREATE TRIGGER \(trigger.name) \(trigger.event) BEGIN INSERT INTO searchChange (itemId) VALUES (\(trigger.item)); END")
-        }
+        try createChangeTriggers(db)
         // Items that exist already get their rows now.
         try db.execute(sql: "INSERT INTO itemRow (itemId) SELECT id FROM contentItem")
         try db.execute(sql: """

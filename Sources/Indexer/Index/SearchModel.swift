@@ -85,6 +85,10 @@ package struct SearchHit: Sendable, Equatable {
     package var snippet: String?
     /// The PDF pages the query matched on, in order; empty for other documents.
     package var pages: [Int]
+    /// The item's catalog stamp (`SearchCatalog.Entry.stamp`), when its record in
+    /// `SearchResults.records` is known to be as of that stamp: what is made of the record
+    /// may be kept until the stamp changes. `nil` otherwise.
+    package var stamp: Int64? = nil
 
     package static let highlightStart: Character = "\u{2}"
     package static let highlightEnd: Character = "\u{3}"

@@ -66,17 +66,39 @@ extension OakenService {
 
         request.withRecords = true
         let found = try await index.search(request)
-        let records = found.records
-        var results: [JSONValue] = []
+        var results: [[UInt8]] = []
         for hit in found.hits {
-            guard let record = records[hit.itemID] else { continue }
-            var properties = itemProperties(record)
-            properties["sakai:canmanage"] = .bool(access(record, viewer).manage)
-            if let snippet = hit.snippetHTML { properties["snippet"] = .string(snippet) }
-            if !hit.pages.isEmpty { properties["pages"] = .array(hit.pages.map { .int(Int64($0)) }) }
-            results.append(.object(properties))
+            guard let record = found.records[hit.itemID] else { continue }
+            var object = renderedItem(record, stamp: hit.stamp)
+            func member(_ key: String, _ value: JSONValue) {
+                object.append(contentsOf: ",\"\(key)\":".utf8)
+                value.write(to: &object)
+            }
+            member("sakai:canmanage", .bool(access(record, viewer).manage))
+            if let snippet = hit.snippetHTML { member("snippet", .string(snippet)) }
+            if !hit.pages.isEmpty { member("pages", .array(hit.pages.map { .int(Int64($0)) })) }
+            object.append(UInt8(ascii: "}"))
+            results.append(object)
         }
-        return Self.envelope(pageSize: pageSize, results: results, facets: found.facets, total: found.total)
+        return Self.envelope(pageSize: pageSize, rendered: results, facets: found.facets, total: found.total)
+    }
+
+    /// Keys a search result adds to an item's properties.
+    static let resultKeys = ["sakai:canmanage", "snippet", "pages"]
+
+    /// An item's properties as a search result shows them, as JSON without the closing brace
+    /// (the result's own keys follow): kept by catalog stamp, as rendering is most of the work
+    /// of a page of results for a rare word.
+    private func renderedItem(_ record: ItemRecord, stamp: Int64?) -> [UInt8] {
+        if let stamp, let kept = renderedItems.value(record.item.id, at: stamp) { return kept }
+        var properties = itemProperties(record)
+        for key in Self.resultKeys { properties[key] = nil }
+        var object: [UInt8] = []
+        object.reserveCapacity(2048)
+        JSONValue.object(properties).write(to: &object, sortingKeys: false)
+        object.removeLast()
+        if let stamp { renderedItems.store(object, for: record.item.id, at: stamp) }
+        return object
     }
 
     /// A `q` parameter as a query; a string the parser refuses is a 400 with its reason.
@@ -92,10 +114,23 @@ extension OakenService {
     /// `results`, `facet_fields`, `total`.
     /// A feed without facets (`nil`) has no `facet_fields`.
     static func envelope(pageSize: Int, results: [JSONValue], facets: [TagCount]?, total: Int) -> Reply {
+        envelope(pageSize: pageSize, rendered: results.map { result in
+            var out: [UInt8] = []
+            result.write(to: &out, sortingKeys: false)
+            return out
+        }, facets: facets, total: total)
+    }
+
+    /// The envelope around results already written as JSON.
+    static func envelope(pageSize: Int, rendered results: [[UInt8]], facets: [TagCount]?, total: Int) -> Reply {
         var out: [UInt8] = []
-        out.reserveCapacity(1024 + results.count * 1024)
-        out.append(contentsOf: "{\"items\":\(pageSize),\"results\":".utf8)
-        JSONValue.array(results).write(to: &out, sortingKeys: false)
+        out.reserveCapacity(1024 + results.reduce(0) { $0 + $1.count })
+        out.append(contentsOf: "{\"items\":\(pageSize),\"results\":[".utf8)
+        for (index, result) in results.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: result)
+        }
+        out.append(UInt8(ascii: "]"))
         if let facets {
             out.append(contentsOf: ",\"facet_fields\":".utf8)
             let tags = JSONValue.array(facets.map { .object([$0.tag: .int(Int64($0.count))]) })
