@@ -20,7 +20,7 @@ package final class OakenService: Sendable {
     let registrations = RateLimiter(rate: 0.2, burst: 10)
     let accounts = AccountCache()
     /// Search results' item properties as JSON, by catalog stamp (see `renderedItem`).
-    let renderedItems = StampedCache<[UInt8]>(capacity: 20_000)
+    let renderedItems = StampedCache<[UInt8]>(capacity: 10_000)
     /// Extracts and indexes uploads in the background; `nil` when the site has no index.
     package let extraction: BackgroundExtraction?
 

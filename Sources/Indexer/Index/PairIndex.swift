@@ -35,8 +35,12 @@ enum PairIndex {
     /// The common words, or `nil` while they are not chosen yet (an empty list when the body
     /// had none).
     static func words(in db: Database) throws -> [String]? {
+        try storedList(in: db).map { $0.split(separator: " ").map(String.init) }
+    }
+
+    /// The common words as stored: one string, space-separated.
+    private static func storedList(in db: Database) throws -> String? {
         try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM indexSetting WHERE key = 'pairWords'"))
-            .map { $0.split(separator: " ").map(String.init) }
     }
 
     /// Whether body rows go into `bodyPairs` too.
@@ -99,9 +103,7 @@ enum PairIndex {
         guard expression.utf8.count > 4, expression.utf8.first == UInt8(ascii: "\""), expression.utf8.last == UInt8(ascii: "\""),
             !inner.contains(UInt8(ascii: "\"")), inner.contains(where: { !(0x30...0x39).contains($0) && !(0x61...0x7a).contains($0) })
         else { return false }
-        guard let list = try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM indexSetting WHERE key = 'pairWords'")),
-            !list.isEmpty
-        else { return false }
+        guard let list = try storedList(in: db), !list.isEmpty else { return false }
         let common = parsed.withLock { parsed in
             if parsed.list != list { parsed = (list, Set(list.split(separator: " "))) }
             return parsed.set

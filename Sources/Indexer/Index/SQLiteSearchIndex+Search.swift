@@ -86,7 +86,7 @@ extension SQLiteSearchIndex {
         guard !missing.isEmpty else { return }
         let read = try SQLiteMetadataStore.fetchItemRecords(ids: missing, in: db)
         records.merge(read) { kept, _ in kept }
-        let current = try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(seq), 0) FROM searchChange")) ?? 0
+        let current = try SearchCatalog.changeSeq(in: db)
         for index in hits.indices where read[hits[index].itemID] != nil {
             if current == snapshot.changeSeq, let stamp = hits[index].stamp {
                 cache.store(read[hits[index].itemID]!, for: hits[index].itemID, at: stamp)

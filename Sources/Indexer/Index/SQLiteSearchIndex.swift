@@ -9,7 +9,7 @@ package struct SQLiteSearchIndex: Sendable {
     /// What searches know of every item in memory; shared by copies of this index.
     let catalog = SearchCatalog()
     /// Item records read for search pages, by catalog stamp; shared by copies of this index.
-    let recordCache = StampedCache<ItemRecord>(capacity: 20_000)
+    let recordCache = StampedCache<ItemRecord>(capacity: 10_000)
 
     /// Body pages after which phrases of common words get an index of their own (see
     /// `PairIndex`).

@@ -223,9 +223,15 @@ package final class SearchCatalog: Sendable {
     /// then always reloads.
     static let reloadThreshold = 20_000
 
+    /// The last change `db`'s snapshot holds (what a catalog caught up with it has as its
+    /// `changeSeq`).
+    static func changeSeq(in db: Database) throws -> Int64 {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(seq), 0) FROM searchChange")) ?? 0
+    }
+
     /// The catalog caught up with `db`'s snapshot.
     func snapshot(in db: Database) throws -> Snapshot {
-        let seq = try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(seq), 0) FROM searchChange")) ?? 0
+        let seq = try Self.changeSeq(in: db)
         let lastBlob = try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(number), 0) FROM blobText")) ?? 0
         var current = state.withLock { $0 }
         if let known = current, known.changeSeq >= seq, known.lastBlobNumber >= lastBlob { return known }
