@@ -5,7 +5,7 @@ import GRDBSQLite
 /// `oaken_pairs`: an FTS5 tokenizer that turns text into the pairs of adjacent common words it
 /// holds ("common grams"), for `bodyPairs` (see `PairIndex`).
 ///
-/// Declared as `oaken_pairs "<word> <word> …" <base tokenizer and its arguments>`: the text is
+/// Declared as `oaken_pairs '<word> <word> …' <base tokenizer and its arguments>`: the text is
 /// tokenized by the base tokenizer (the body's own, so the words are the same stems), and for
 /// each token that follows another one and both are in the word list, the token
 /// `"<first> <second>"` is emitted, spanning both. Nothing else is emitted. Queries are

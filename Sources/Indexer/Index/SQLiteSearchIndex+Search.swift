@@ -339,8 +339,7 @@ extension SQLiteSearchIndex {
         _ expression: String, pairs: Bool = false, below limit: Int64, helper: ScanHelper?, splitAfter: Int = rowsBeforeSplit,
         in db: Database
     ) throws -> (near: [Int64], far: (@Sendable (Database) throws -> [Int64])?) {
-        let table = pairs ? PairIndex.table : "bodyText"
-        let sql = "SELECT rowid FROM \(table) WHERE \(table) MATCH ?"
+        let sql = pairs ? "SELECT rowid FROM \(PairIndex.table) WHERE \(PairIndex.table) MATCH ?" : matchStatements[1]
         let statement = try db.cachedStatement(sql: sql)
         try statement.setArguments([expression])
         let handle = statement.sqliteStatement
