@@ -1,5 +1,6 @@
 import Foundation
-import Server
+@testable import Server
+import HTTPTypes
 import Testing
 import TestSupport
 
@@ -95,5 +96,23 @@ import TestSupport
             #expect(id == "frank")
             #expect(try await browser.get("/~frank/public/authprofile.profile.json").object["userid"] as? String == "frank")
         }
+    }
+}
+
+/// The session cookie is read from any `Cookie` field, among other cookies, with blanks
+/// around names and values, and only under its exact name; an empty value is none.
+@Suite struct CookieParsingTests {
+    @Test func aCookieIsFoundByItsExactName() throws {
+        var headers = HTTPFields()
+        headers.append(HTTPField(name: .cookie, value: "theme=dark;  sakai-trusted-authentication-x = no ;token= abc=def "))
+        headers.append(HTTPField(name: .cookie, value: "other=1; token2=zz"))
+        #expect(OakenService.cookie("token", in: headers) == "abc=def")
+        #expect(OakenService.cookie("theme", in: headers) == "dark")
+        #expect(OakenService.cookie("token2", in: headers) == "zz")
+        #expect(OakenService.cookie("tok", in: headers) == nil)
+        #expect(OakenService.cookie("missing", in: headers) == nil)
+        var empty = HTTPFields()
+        empty.append(HTTPField(name: .cookie, value: "token=; ;="))
+        #expect(OakenService.cookie("token", in: empty) == nil)
     }
 }

@@ -95,24 +95,33 @@ package struct SearchHit: Sendable, Equatable {
 
     /// The snippet as HTML: text escaped, matches in `<b>`.
     package var snippetHTML: String? {
-        snippet.map { text in
+        snippet.map { snippet in
             // Byte by byte: every character that changes is ASCII, and UTF-8 never uses an
-            // ASCII byte inside a longer character.
-            var html: [UInt8] = []
-            html.reserveCapacity(text.utf8.count + 32)
-            for byte in text.utf8 {
-                switch byte {
-                case 0x02: html.append(contentsOf: "<b>".utf8)
-                case 0x03: html.append(contentsOf: "</b>".utf8)
-                case UInt8(ascii: "<"): html.append(contentsOf: "&lt;".utf8)
-                case UInt8(ascii: ">"): html.append(contentsOf: "&gt;".utf8)
-                case UInt8(ascii: "&"): html.append(contentsOf: "&amp;".utf8)
-                case UInt8(ascii: "\""): html.append(contentsOf: "&quot;".utf8)
-                case UInt8(ascii: "'"): html.append(contentsOf: "&#39;".utf8)
-                default: html.append(byte)
+            // ASCII byte inside a longer character. Runs of unchanged bytes are copied whole.
+            var text = snippet
+            return text.withUTF8 { bytes in
+                var html: [UInt8] = []
+                html.reserveCapacity(bytes.count + 32)
+                var run = 0
+                for (index, byte) in bytes.enumerated() {
+                    let replacement: StaticString
+                    switch byte {
+                    case 0x02: replacement = "<b>"
+                    case 0x03: replacement = "</b>"
+                    case UInt8(ascii: "<"): replacement = "&lt;"
+                    case UInt8(ascii: ">"): replacement = "&gt;"
+                    case UInt8(ascii: "&"): replacement = "&amp;"
+                    case UInt8(ascii: "\""): replacement = "&quot;"
+                    case UInt8(ascii: "'"): replacement = "&#39;"
+                    default: continue
+                    }
+                    html.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<index]))
+                    replacement.withUTF8Buffer { html.append(contentsOf: $0) }
+                    run = index + 1
                 }
+                html.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...]))
+                return String(decoding: html, as: UTF8.self)
             }
-            return String(decoding: html, as: UTF8.self)
         }
     }
 

@@ -138,12 +138,19 @@ extension OakenService {
     }
 
     static func cookie(_ name: String, in headers: HTTPFields) -> String? {
+        // On bytes: this runs for every request.
+        func trimmed(_ part: Substring.UTF8View) -> Substring.UTF8View {
+            let blank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+            guard let first = part.firstIndex(where: { !blank($0) }) else { return part[part.endIndex...] }
+            return part[first...part.lastIndex(where: { !blank($0) })!]
+        }
         for field in headers[values: .cookie] {
-            for pair in field.split(separator: ";") {
-                let parts = pair.split(separator: "=", maxSplits: 1)
-                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name {
-                    return parts[1].trimmingCharacters(in: .whitespaces)
-                }
+            for pair in field.utf8.split(separator: UInt8(ascii: ";")) {
+                guard let equals = pair.firstIndex(of: UInt8(ascii: "=")),
+                    trimmed(pair[..<equals]).elementsEqual(name.utf8)
+                else { continue }
+                let value = trimmed(pair[pair.index(after: equals)...])
+                return value.isEmpty ? nil : String(Substring(value))
             }
         }
         return nil
