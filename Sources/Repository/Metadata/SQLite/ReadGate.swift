@@ -21,6 +21,9 @@ package final class ReadGate: Sendable {
     }
 
     package func enter() async {
+        // A free permit is taken without suspending: a continuation, even one resumed at
+        // once, sends the task back through its executor's queue.
+        if tryEnter() { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let admitted = state.withLock { state -> Bool in
                 if state.available > 0 {
