@@ -326,6 +326,32 @@ import Testing
 }
 
 @Suite struct IndexMaintenanceTests {
+    /// An item index from before doc-page text gains its `pages` column at the next start,
+    /// without re-extracting any body: item fields and body words are found as before.
+    @Test func anItemIndexWithoutDocPagesIsRebuiltAlone() async throws {
+        let f = try await SearchFixture()
+        defer { f.cleanUp() }
+        let owner = try await f.user("owner")
+        try await f.put("kestrel.txt", text: "hovering falcons", owner: owner)
+        try await f.extractAll()
+        try await f.site.metadata.database.write { db in
+            for trigger in SearchIndexSchema.itemTextTriggers { try db.execute(sql: "DROP TRIGGER \(trigger)") }
+            try db.execute(sql: """
+                DROP TABLE itemText;
+                CREATE VIRTUAL TABLE itemText USING fts5(name, description, tags, \(SearchIndexSchema.tokenizer));
+                """)
+        }
+        #expect(try f.index.prepare() == false)
+        let columns = try await f.index.database.read { db in try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('itemText')") }
+        #expect(columns == ["name", "description", "tags", "pages"])
+        #expect(try await f.index.unfinishedJobCount() == 0)
+        #expect(try await f.names("kestrel", as: owner) == ["kestrel.txt"])
+        #expect(try await f.names("falcons", as: owner) == ["kestrel.txt"])
+        try await f.put("merlin.txt", text: "small falcons", owner: owner)
+        try await f.extractAll()
+        #expect(try await f.names("merlin", as: owner) == ["merlin.txt"])
+    }
+
     /// Warming up (catalog and reader connections) beside a burst of searches neither
     /// blocks them nor changes what they find.
     @Test(.timeLimit(.minutes(1))) func warmingUpBesideSearchesBlocksNothing() async throws {

@@ -50,6 +50,44 @@ struct FeedContent: Equatable, CustomStringConvertible {
 @Suite struct SearchFeedTests {
     static let sample = PoolTests.sample
 
+    /// The text people write in a Sakai doc's pages is searchable like an upload's, with a
+    /// snippet, and an edited page is found by its new words only.
+    @Test func aSakaiDocIsFoundByTheTextOfItsPages() async throws {
+        try await withServer { server in
+            let (alice, _) = try await server.register("alice")
+            let structure = #"{"page1":{"_ref":"id7731","_order":0,"_title":"Field notes"}}"#
+            let created = try await alice.post("/system/pool/createfile", [
+                ("structure0", structure), ("mimeType", "x-sakai/document"), ("sakai:schemaversion", "2"),
+            ])
+            let id = try #require((created.object["_contentItem"] as? [String: Any])?["poolId"] as? String)
+            func save(_ html: String) async throws {
+                let page: [String: Any] = [
+                    "id7731": [
+                        "rows": ["__array__0__": ["id": "id1", "columns": ["__array__0__": ["width": 1, "elements": "id2"]]]],
+                        "id2": ["htmlblock": ["content": html]],
+                    ]
+                ]
+                let content = String(decoding: try JSONSerialization.data(withJSONObject: page), as: UTF8.self)
+                #expect(try await alice.post("/p/\(id)", [
+                    (":operation", "import"), (":contentType", "json"), (":merge", "true"), (":replace", "true"),
+                    (":replaceProperties", "true"), (":content", content),
+                ]).status == 200)
+            }
+            func found(_ word: String) async throws -> [[String: Any]] {
+                try await alice.feed("/var/search/pool/all.json", [("q", word)])["results"] as? [[String: Any]] ?? []
+            }
+            try await save("<p>We saw a <em>quillfeather</em> by the &lt;estuary&gt;.</p>")
+            let hits = try await found("quillfeather")
+            #expect(hits.map { $0["_path"] as? String } == [id])
+            #expect((hits.first?["snippet"] as? String)?.contains("<b>quillfeather</b> by the &lt;estuary&gt;") == true,
+                    "\(hits.first?["snippet"] ?? "none")")
+            #expect(try await found("em").isEmpty, "markup is not text")
+            try await save("<p>Then a marshwren.</p>")
+            #expect(try await found("quillfeather").isEmpty)
+            #expect(try await found("marshwren").map { $0["_path"] as? String } == [id])
+        }
+    }
+
     /// A result's item properties are kept between searches, so every change to the item
     /// (name, description, tags, sharing, comments) must show in the very next search, and
     /// nothing of one viewer (`sakai:canmanage`) may reach another.

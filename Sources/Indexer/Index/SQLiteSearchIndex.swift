@@ -24,10 +24,12 @@ package struct SQLiteSearchIndex: Sendable {
     }
 
     /// What every connection to a database with a search index needs before use: the
-    /// index's tokenizer and ranking and snippet functions. (FTS5 looks the tokenizer up
-    /// whenever a connection first touches `bodyPairs`, a blob's deletion included.)
+    /// index's tokenizer, its ranking and snippet functions, and the doc-text function. (FTS5
+    /// looks the tokenizer up whenever a connection first touches `bodyPairs`, a blob's
+    /// deletion included; the item triggers call the doc-text function.)
     package static let prepareDatabase: @Sendable (Database) throws -> Void = { db in
         db.add(tokenizer: PairTokenizer.self)
+        db.add(function: DocumentTextFunction.function)
         try RankFunction.register(in: db)
     }
 

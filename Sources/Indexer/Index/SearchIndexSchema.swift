@@ -38,10 +38,11 @@ enum SearchIndexSchema {
     static let pageBits: Int64 = 20
     static let maximumPages = 1 << 20
 
-    /// bm25 weights of an item's name, description and tags, and of a body's title and text:
+    /// bm25 weights of an item's name, description, tags and doc pages, and of a body's title
+    /// and text:
     /// an item's own fields outrank words deep in its body. Searches rank with these (see
     /// `RankFunction`); they are also each table's `rank`, for queries by hand.
-    static let itemRankWeights = [10.0, 4.0, 6.0]
+    static let itemRankWeights = [10.0, 4.0, 6.0, 1.0]
     static let bodyRankWeights = [5.0, 1.0]
 
     /// A table's `rank` setting for `weights`.
@@ -66,10 +67,10 @@ enum SearchIndexSchema {
         let stored = try Int.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM indexSetting WHERE key = 'formatVersion'")
         guard stored != formatVersion else {
             try createChangeTriggers(db)
+            try upgradeItemText(db)
             return false
         }
-        for trigger in ["contentItem_index_insert", "contentItem_index_update", "contentItem_index_delete",
-                        "contentTag_index_insert", "contentTag_index_delete", "blob_index_delete"] + changeTriggers.map(\.name) {
+        for trigger in itemTextTriggers + ["blob_index_delete"] + changeTriggers.map(\.name) {
             try db.execute(sql: "DROP TRIGGER IF EXISTS \(trigger)")
         }
         for table in ["searchText", "searchRow", "itemText", "itemRow", PairIndex.table, "bodyText", "bodyRow", "blobText", "searchChange"] {
@@ -162,18 +163,37 @@ enum SearchIndexSchema {
                 seq INTEGER PRIMARY KEY AUTOINCREMENT,
                 itemId TEXT NOT NULL
             );
-            CREATE VIRTUAL TABLE itemText USING fts5(name, description, tags, \(tokenizer));
-            INSERT INTO itemText (itemText, rank) VALUES ('rank', '\(rankSetting(itemRankWeights))');
             CREATE VIRTUAL TABLE bodyText USING fts5(title, body, \(tokenizer));
             INSERT INTO bodyText (bodyText, rank) VALUES ('rank', '\(rankSetting(bodyRankWeights))');
+            """)
+        try createBlobDeleteTrigger(pairs: false, in: db)
+        try createChangeTriggers(db)
+        // Items that exist already get their rows now.
+        try db.execute(sql: "INSERT INTO itemRow (itemId) SELECT id FROM contentItem")
+        try createItemText(db)
+    }
 
+    /// The triggers that keep `itemText` in step with the items.
+    static let itemTextTriggers = [
+        "contentItem_index_insert", "contentItem_index_update", "contentItem_index_delete", "contentTag_index_insert",
+        "contentTag_index_delete",
+    ]
+
+    /// `itemText`, its triggers, and a row for every item in `itemRow`. A Sakai doc's page
+    /// text (`DocumentTextFunction`) is its fourth column.
+    private static func createItemText(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE VIRTUAL TABLE itemText USING fts5(name, description, tags, pages, \(tokenizer));
+            INSERT INTO itemText (itemText, rank) VALUES ('rank', '\(rankSetting(itemRankWeights))');
             CREATE TRIGGER contentItem_index_insert AFTER INSERT ON contentItem BEGIN
                 INSERT INTO itemRow (itemId) VALUES (new.id);
-                INSERT INTO itemText (rowid, name, description, tags)
-                VALUES ((SELECT id FROM itemRow WHERE itemId = new.id), new.name, new.description, '');
+                INSERT INTO itemText (rowid, name, description, tags, pages)
+                VALUES ((SELECT id FROM itemRow WHERE itemId = new.id), new.name, new.description, '',
+                    \(DocumentTextFunction.name)(new.properties));
             END;
-            CREATE TRIGGER contentItem_index_update AFTER UPDATE OF name, description ON contentItem BEGIN
-                UPDATE itemText SET name = new.name, description = new.description
+            CREATE TRIGGER contentItem_index_update AFTER UPDATE OF name, description, properties ON contentItem BEGIN
+                UPDATE itemText SET name = new.name, description = new.description,
+                    pages = \(DocumentTextFunction.name)(new.properties)
                 WHERE rowid = (SELECT id FROM itemRow WHERE itemId = new.id);
             END;
             CREATE TRIGGER contentItem_index_delete AFTER DELETE ON contentItem BEGIN
@@ -188,15 +208,19 @@ enum SearchIndexSchema {
                 UPDATE itemText SET tags = \(tagList(of: "old.itemId"))
                 WHERE rowid = (SELECT id FROM itemRow WHERE itemId = old.itemId);
             END;
+            INSERT INTO itemText (rowid, name, description, tags, pages)
+            SELECT r.id, i.name, i.description, \(tagList(of: "i.id")), \(DocumentTextFunction.name)(i.properties)
+            FROM itemRow r JOIN contentItem i ON i.id = r.itemId;
             """)
-        try createBlobDeleteTrigger(pairs: false, in: db)
-        try createChangeTriggers(db)
-        // Items that exist already get their rows now.
-        try db.execute(sql: "INSERT INTO itemRow (itemId) SELECT id FROM contentItem")
-        try db.execute(sql: """
-            INSERT INTO itemText (rowid, name, description, tags)
-            SELECT r.id, i.name, i.description, \(tagList(of: "i.id"))
-            FROM itemRow r JOIN contentItem i ON i.id = r.itemId
-            """)
+    }
+
+    /// Rebuilds `itemText` (one row per item: quick) when it predates its `pages` column,
+    /// keeping the body index and the item keys.
+    private static func upgradeItemText(_ db: Database) throws {
+        let columns = try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('itemText')")
+        guard !columns.contains("pages") else { return }
+        for trigger in itemTextTriggers { try db.execute(sql: "DROP TRIGGER IF EXISTS \(trigger)") }
+        try db.execute(sql: "DROP TABLE itemText")
+        try createItemText(db)
     }
 }
