@@ -4,9 +4,10 @@ import GRDB
 /// the blobs and the metadata, so instead of migrating them, a change of `formatVersion`
 /// drops and rebuilds them, re-queueing every blob for extraction.
 ///
-/// - `itemText` (FTS5) has one row per item: its name, description and tags, mapped to the
-///   item by `itemRow`. Triggers keep it in step with `contentItem` and `contentTag`, so a
-///   renamed or retagged item is found under its new words in the very next query.
+/// - `itemText` (FTS5) has one row per item: its name, description, tags and, for a Sakai
+///   doc, its pages' text (`DocumentTextFunction`), mapped to the item by `itemRow`. Triggers
+///   keep it in step with `contentItem` and `contentTag`, so a renamed, retagged or edited
+///   item is found under its new words in the very next query.
 /// - `bodyText` (FTS5) has one row per page of a PDF or chunk of an HTML or text body (the
 ///   document's own title on the first). Body rows belong to a blob, not an item, so a blob
 ///   shared by many items is indexed once. A row's id says whose it is: the blob's `number`
@@ -39,8 +40,7 @@ enum SearchIndexSchema {
     static let maximumPages = 1 << 20
 
     /// bm25 weights of an item's name, description, tags and doc pages, and of a body's title
-    /// and text:
-    /// an item's own fields outrank words deep in its body. Searches rank with these (see
+    /// and text: an item's own fields outrank words deep in its body. Searches rank with these (see
     /// `RankFunction`); they are also each table's `rank`, for queries by hand.
     static let itemRankWeights = [10.0, 4.0, 6.0, 1.0]
     static let bodyRankWeights = [5.0, 1.0]
