@@ -51,7 +51,7 @@ struct FeedContent: Equatable, CustomStringConvertible {
     static let sample = PoolTests.sample
 
     /// The text people write in a Sakai doc's pages is searchable like an upload's, with a
-    /// snippet, and an edited page is found by its new words only.
+    /// snippet, and an edited page is found by its new words only; an unsaved draft is not.
     @Test func aSakaiDocIsFoundByTheTextOfItsPages() async throws {
         try await withServer { server in
             let (alice, _) = try await server.register("alice")
@@ -65,6 +65,7 @@ struct FeedContent: Equatable, CustomStringConvertible {
                     "id7731": [
                         "rows": ["__array__0__": ["id": "id1", "columns": ["__array__0__": ["width": 1, "elements": "id2"]]]],
                         "id2": ["htmlblock": ["content": html]],
+                        "autosave": ["id2": ["htmlblock": ["content": "<p>An unsaved draftword.</p>"]]],
                     ]
                 ]
                 let content = String(decoding: try JSONSerialization.data(withJSONObject: page), as: UTF8.self)
@@ -82,6 +83,7 @@ struct FeedContent: Equatable, CustomStringConvertible {
             #expect((hits.first?["snippet"] as? String)?.contains("<b>quillfeather</b> by the &lt;estuary&gt;") == true,
                     "\(hits.first?["snippet"] ?? "none")")
             #expect(try await found("em").isEmpty, "markup is not text")
+            #expect(try await found("draftword").isEmpty, "an unsaved draft is not the page")
             try await save("<p>Then a marshwren.</p>")
             #expect(try await found("quillfeather").isEmpty)
             #expect(try await found("marshwren").map { $0["_path"] as? String } == [id])

@@ -8,7 +8,7 @@ import Repository
 /// A doc's pages are object-valued properties of the item (`{"id7731": {"rows": …,
 /// "id1234": {"htmlblock": {"content": "<p>…</p>"}}}}`): the text people wrote is in the
 /// widgets' `content` strings, as HTML. Each is reduced to its text as an uploaded HTML page
-/// is, and the texts are joined. Other items have no object-valued properties, so they get
+/// is, and the texts are joined. An editor's unsaved draft (`autosave`) is left out. Other items have no object-valued properties, so they get
 /// an empty text at the cost of reading the JSON.
 enum DocumentTextFunction {
     static let name = "oaken_doc_text"
@@ -30,7 +30,10 @@ enum DocumentTextFunction {
             guard depth <= maximumDepth else { return }
             switch value {
             case .object(let members):
-                for (name, member) in members.sorted(by: { $0.key < $1.key }) { collect(member, key: name, depth: depth + 1) }
+                // `autosave` holds an editor's unsaved draft of the page: not what readers see.
+                for (name, member) in members.sorted(by: { $0.key < $1.key }) where name != "autosave" {
+                    collect(member, key: name, depth: depth + 1)
+                }
             case .array(let elements):
                 for element in elements { collect(element, key: key, depth: depth + 1) }
             case .string(let string) where (key == "content" || key == "page") && depth > 1:
