@@ -120,19 +120,14 @@ extension SQLiteSearchIndex {
                     arguments: [expression, Int64(found.keys[slot])])
             }
         }
-        // From 16 rows up, the page's body rows in two halves, the upper one cut on a second
-        // reader when one is free: snippets are most of a small query's work.
-        let rows = bodyRows.keys.sorted()
+        // From 16 rows up, in two halves: snippets are most of a small query's work.
         let matchRows = found.matchRows
-        var upper: (@Sendable (Database) throws -> [Int64: String])?
-        var lower = rows[...]
-        if rows.count >= 16, let helper {
-            let half = Array(rows[(rows.count / 2)...])
-            upper = helper.start { db in try bodySnippets(of: half, matchRows: matchRows, expression: expression, in: db) }
-            if upper != nil { lower = rows[..<(rows.count / 2)] }
+        var texts: [Int64: String] = [:]
+        for part in try inHalves(bodyRows.keys.sorted(), from: 16, helper: helper, in: db, { rows, db in
+            try bodySnippets(of: rows, matchRows: matchRows, expression: expression, in: db)
+        }) {
+            texts.merge(part) { first, _ in first }
         }
-        var texts = try bodySnippets(of: Array(lower), matchRows: matchRows, expression: expression, in: db)
-        if let upper { texts.merge(try upper(db)) { first, _ in first } }
         for (row, slots) in bodyRows {
             for slot in slots { snippets[slot] = texts[row] }
         }
@@ -313,6 +308,23 @@ extension SQLiteSearchIndex {
                 return try result.withLock { $0! }.get()
             }
         }
+    }
+
+    /// `work` over `rows` (ascending), in two halves when there are at least `minimum` of them
+    /// and the helper has a reader free: the upper half there, the lower one here, at once.
+    /// Returns the parts' results, lowest rows first.
+    static func inHalves<T: Sendable>(
+        _ rows: [Int64], from minimum: Int, helper: ScanHelper?, in db: Database,
+        _ work: @escaping @Sendable ([Int64], Database) throws -> T
+    ) throws -> [T] {
+        if rows.count >= minimum, let helper {
+            let upperHalf = Array(rows[(rows.count / 2)...])
+            if let upper = helper.start({ db in try work(upperHalf, db) }) {
+                let lower = try work(Array(rows[..<(rows.count / 2)]), db)
+                return [lower, try upper(db)]
+            }
+        }
+        return [try work(rows, db)]
     }
 
     /// Every body row matching `expression`, ascending; `below` bounds the rowids of the
@@ -548,18 +560,11 @@ extension SQLiteSearchIndex {
             if hit.row < lowest { break }
             owners[hit.row, default: []].append(hit.slot)
         }
-        // The rows to score, in two halves when there are many and a second reader is free.
-        let rows = owners.keys.sorted()
+        // The rows to score, in two halves when there are many.
         let count = found.matchRows.count
-        var upper: (@Sendable (Database) throws -> [(Int64, Double)])?
-        var split = rows.count
-        if rows.count >= 256, let helper {
-            let half = Array(rows[(rows.count / 2)...])
-            upper = helper.start { db in try bodyScores(of: half, matchCount: count, expression: expression, in: db) }
-            if upper != nil { split = rows.count / 2 }
-        }
-        var scores = try bodyScores(of: Array(rows[..<split]), matchCount: count, expression: expression, in: db)
-        if let upper { scores += try upper(db) }
+        let scores = try inHalves(owners.keys.sorted(), from: 256, helper: helper, in: db) { rows, db in
+            try bodyScores(of: rows, matchCount: count, expression: expression, in: db)
+        }.joined()
         for (id, score) in scores {
             for slot in owners[id] ?? [] where score < found.score[slot] {
                 found.score[slot] = score
