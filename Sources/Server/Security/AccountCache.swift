@@ -56,37 +56,28 @@ final class AccountCache: Sendable {
 private final class ExpiringMap<Value: Sendable>: Sendable {
     private struct Entry {
         var value: Value
-        var generation: UInt64
         var expires: ContinuousClock.Instant
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries: StampedCache<Entry>
     private let clock = ContinuousClock()
     private let lifetime: Duration
-    private let capacity: Int
 
     init(lifetime: Duration, capacity: Int) {
         self.lifetime = lifetime
-        self.capacity = capacity
+        entries = StampedCache(capacity: capacity)
     }
 
     func value(for key: String, at generation: UInt64) -> Value? {
-        let now = clock.now
-        return entries.withLock { entries in
-            guard let entry = entries[key], entry.generation == generation, entry.expires > now else { return nil }
-            return entry.value
-        }
+        guard let entry = entries.value(key, at: Int64(bitPattern: generation)), entry.expires > clock.now else { return nil }
+        return entry.value
     }
 
     func set(_ value: Value, for key: String, readAt generation: UInt64) {
-        let expires = clock.now + lifetime
-        entries.withLock { entries in
-            if entries.count >= capacity { entries.removeAll() }
-            entries[key] = Entry(value: value, generation: generation, expires: expires)
-        }
+        entries.store(Entry(value: value, expires: clock.now + lifetime), for: key, at: Int64(bitPattern: generation))
     }
 
     func remove(_ key: String) {
-        _ = entries.withLock { $0.removeValue(forKey: key) }
+        entries.remove(key)
     }
 }

@@ -1,9 +1,8 @@
 import Synchronization
 
-/// What was last made of each item (its record, its rendering), kept with the catalog stamp it
-/// was made at (`SearchCatalog.Entry.stamp`): an entry is good exactly while the item's stamp
-/// is unchanged, since every change to an item gives it a new stamp. Bounded: when full, it
-/// starts over.
+/// Values by key, each kept with the stamp it was made at and good only while the caller's
+/// stamp for that key is the same: the search catalog's per-item stamp (records and rendered
+/// results), or the server's write generation (sessions). Bounded: when full, it starts over.
 package final class StampedCache<Value: Sendable>: Sendable {
     private let entries = Mutex<[String: (stamp: Int64, value: Value)]>([:])
     private let capacity: Int
@@ -25,5 +24,9 @@ package final class StampedCache<Value: Sendable>: Sendable {
             if entries.count >= capacity, entries[id] == nil { entries.removeAll(keepingCapacity: true) }
             entries[id] = (stamp, value)
         }
+    }
+
+    package func remove(_ id: String) {
+        _ = entries.withLock { $0.removeValue(forKey: id) }
     }
 }
