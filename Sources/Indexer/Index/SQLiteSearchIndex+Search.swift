@@ -86,9 +86,8 @@ extension SQLiteSearchIndex {
         guard !missing.isEmpty else { return }
         let read = try SQLiteMetadataStore.fetchItemRecords(ids: missing, in: db)
         records.merge(read) { kept, _ in kept }
-        let current = try SearchCatalog.changeSeq(in: db)
         for index in hits.indices where read[hits[index].itemID] != nil {
-            if current == snapshot.changeSeq, let stamp = hits[index].stamp {
+            if snapshot.readerSeq == snapshot.changeSeq, let stamp = hits[index].stamp {
                 cache.store(read[hits[index].itemID]!, for: hits[index].itemID, at: stamp)
             } else {
                 hits[index].stamp = nil

@@ -74,6 +74,9 @@ package final class SearchCatalog: Sendable {
     /// arrays.
     struct Snapshot: Sendable {
         var changeSeq: Int64 = 0
+        /// The change-log position of the transaction this snapshot was asked for in: below
+        /// `changeSeq` when another query had caught the catalog up further.
+        var readerSeq: Int64 = 0
         var entries: [Entry?] = []
         /// Each key's visibility, apart, so that the common case (a public or logged-in item)
         /// is decided without touching its entry: 0 none, 1 private, 2 logged-in, 3 public.
@@ -223,15 +226,15 @@ package final class SearchCatalog: Sendable {
     /// then always reloads.
     static let reloadThreshold = 20_000
 
-    /// The last change `db`'s snapshot holds (what a catalog caught up with it has as its
-    /// `changeSeq`).
-    static func changeSeq(in db: Database) throws -> Int64 {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(seq), 0) FROM searchChange")) ?? 0
+    /// The catalog caught up with `db`'s snapshot (its `readerSeq` says how far that is).
+    func snapshot(in db: Database) throws -> Snapshot {
+        let seq = try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(seq), 0) FROM searchChange")) ?? 0
+        var snapshot = try caughtUp(to: seq, in: db)
+        snapshot.readerSeq = seq
+        return snapshot
     }
 
-    /// The catalog caught up with `db`'s snapshot.
-    func snapshot(in db: Database) throws -> Snapshot {
-        let seq = try Self.changeSeq(in: db)
+    private func caughtUp(to seq: Int64, in db: Database) throws -> Snapshot {
         let lastBlob = try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(number), 0) FROM blobText")) ?? 0
         var current = state.withLock { $0 }
         if let known = current, known.changeSeq >= seq, known.lastBlobNumber >= lastBlob { return known }
