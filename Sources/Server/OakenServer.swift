@@ -94,33 +94,46 @@ package struct OakenResponder: HTTPResponder {
         }
         let path = try decodePath(pathPart)
         let method = request.method
+        // A request's fate is decided from its head: the Referer, the caller and the body's
+        // announced size are all checked before a byte of the body is read.
         try RequestGuard.checkReferer(method: method, referer: request.headers[.referer], host: request.head.authority)
+        let viewer = try await identify(request.headers, address: context.remoteAddress)
+        let hasBody = method != .get && method != .head
+        if viewer.isAnonymous, hasBody, !RequestGuard.anonymousMayPost(to: path) {
+            throw HTTPFailure.methodNotAllowed("Anon users may not perform POST operations").closing()
+        }
         var body: [UInt8]?
         var upload: Upload?
         let type = request.headers[.contentType]?.lowercased() ?? ""
         if method == .post, type.hasPrefix("multipart/"), OakenService.isUpload(path) {
-            // Streamed into the blob store by the handler, never collected here.
+            // Streamed into the blob store by the handler, never collected here; the handler
+            // counts the bytes against the upload limit.
             upload = Upload(contentType: request.headers[.contentType] ?? "", body: request.body)
-        } else if method != .get && method != .head {
-            let limit = type.hasPrefix("multipart/") ? Int(clamping: service.options.maximumUploadSize) : service.options.maximumFormSize
+        } else if hasBody {
+            let limits = service.options.bodyLimits
+            let limit = limits.limit(path: path, anonymous: viewer.isAnonymous)
+            if let announced = request.headers[.contentLength].flatMap({ Int($0) }), announced > limit {
+                throw HTTPFailure.tooLarge(limit).closing()
+            }
             let buffer: ByteBuffer
             do {
                 buffer = try await request.body.collect(upTo: limit)
             } catch is NIOTooManyBytesError {
-                throw HTTPFailure(.contentTooLarge, "the request body is larger than \(limit) bytes")
+                throw HTTPFailure.tooLarge(limit).closing()
             } catch {
                 throw HTTPFailure.badRequest("the request body ended before its announced length")
             }
             let bytes = Array(buffer.readableBytesView)
-            if type.hasPrefix("application/x-www-form-urlencoded") || (type.isEmpty && !bytes.isEmpty && !type.hasPrefix("multipart/")) {
+            if type.hasPrefix("application/x-www-form-urlencoded") || (type.isEmpty && !bytes.isEmpty) {
                 parameters.append(contentsOf: try Parameters.parseForm(bytes))
+                // Only an import may carry more than a form's worth of fields.
+                if bytes.count > limits.form, parameters[":operation"] != "import" {
+                    throw HTTPFailure.tooLarge(limits.form)
+                }
             } else {
+                guard bytes.count <= limits.form else { throw HTTPFailure.tooLarge(limits.form) }
                 body = bytes
             }
-        }
-        let viewer = try await identify(request.headers, address: context.remoteAddress)
-        if viewer.isAnonymous, method != .get, method != .head, !RequestGuard.anonymousMayPost(to: path) {
-            throw HTTPFailure.methodNotAllowed("Anon users may not perform POST operations")
         }
         return Call(
             method: method, path: path, parameters: parameters, headers: request.headers, viewer: viewer, body: body,

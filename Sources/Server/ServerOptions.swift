@@ -17,12 +17,34 @@ package struct ServerOptions: Sendable {
     package var userIDs = UserIDMode.opaque
     /// The largest request body accepted, in bytes.
     package var maximumUploadSize: Int64 = 512 << 20
-    /// The largest form body (URL-encoded parameters) accepted, in bytes.
-    package var maximumFormSize = 8 << 20
+    /// How large a request body may be, by route; uploads are counted separately
+    /// (`maximumUploadSize`).
+    package var bodyLimits = BodyLimits()
     package var sessionLifetime = Duration.seconds(20 * 60)
     /// How long an account (or an address) waits after its allowance of failed logins; the
     /// wait doubles with each further failure.
     package var firstLoginWait = Duration.seconds(1)
 
     package init() {}
+}
+
+/// The largest request bodies accepted, in bytes. A body over its limit is refused with 413,
+/// before it is read when its `Content-Length` says so. Only uploads stream larger bodies.
+package struct BodyLimits: Sendable {
+    /// A form post (URL-encoded fields), or any other non-upload body.
+    package var form = 1 << 20
+    /// A JSON import (`:operation=import`) into the node store or the content pool.
+    package var `import` = 4 << 20
+    /// Anything an anonymous caller may send (login, registration, a batch of GETs).
+    package var anonymous = 64 << 10
+
+    package init() {}
+
+    /// The most a request to `path` may carry before its fields are read: an import's
+    /// allowance where imports go, else a form's. The form limit still holds for whatever is
+    /// not an import.
+    package func limit(path: String, anonymous isAnonymous: Bool) -> Int {
+        if isAnonymous { return min(anonymous, form) }
+        return path.hasPrefix("/~") || path.hasPrefix("/p/") || path.hasPrefix("/system/pool/createfile") ? max(form, `import`) : form
+    }
 }

@@ -22,8 +22,8 @@ final class LiveServer: @unchecked Sendable {
     /// `firstLoginWait` is long by default, so that a throttling test cannot outlast the wait on
     /// a slow machine.
     static func start(
-        userIDs: UserIDMode = .opaque, sessionLifetime: Duration = .seconds(20 * 60), maximumFormSize: Int = 8 << 20,
-        firstLoginWait: Duration = .seconds(120)
+        userIDs: UserIDMode = .opaque, sessionLifetime: Duration = .seconds(20 * 60),
+        firstLoginWait: Duration = .seconds(120), configure: (inout ServerOptions) -> Void = { _ in }
     ) async throws -> LiveServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oaken-server-\(UUID().uuidString)")
         let site = try await Site.open(
@@ -34,8 +34,8 @@ final class LiveServer: @unchecked Sendable {
         options.uiDirectory = fixtureUI
         options.userIDs = userIDs
         options.sessionLifetime = sessionLifetime
-        options.maximumFormSize = maximumFormSize
         options.firstLoginWait = firstLoginWait
+        configure(&options)
         var logger = Logger(label: "oaken-test")
         logger.logLevel = .warning
         let index = SQLiteSearchIndex(metadata: site.metadata)
@@ -89,10 +89,10 @@ final class LiveServer: @unchecked Sendable {
 
 /// Runs `body` against a fresh server and stops it afterwards, also when `body` throws.
 func withServer<T>(
-    userIDs: UserIDMode = .opaque, sessionLifetime: Duration = .seconds(20 * 60), maximumFormSize: Int = 8 << 20,
-    _ body: (LiveServer) async throws -> T
+    userIDs: UserIDMode = .opaque, sessionLifetime: Duration = .seconds(20 * 60),
+    configure: (inout ServerOptions) -> Void = { _ in }, _ body: (LiveServer) async throws -> T
 ) async throws -> T {
-    let server = try await LiveServer.start(userIDs: userIDs, sessionLifetime: sessionLifetime, maximumFormSize: maximumFormSize)
+    let server = try await LiveServer.start(userIDs: userIDs, sessionLifetime: sessionLifetime, configure: configure)
     do {
         let result = try await body(server)
         await server.stop()

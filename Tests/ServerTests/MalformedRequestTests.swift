@@ -1,4 +1,5 @@
 import Foundation
+import Server
 import Testing
 import TestSupport
 
@@ -77,7 +78,7 @@ import TestSupport
     }
 
     @Test func brokenRequestsGetClientErrorsAndTheServerKeepsServing() async throws {
-        try await withServer(maximumFormSize: 64 << 10) { server in
+        try await withServer(configure: { $0.bodyLimits.form = 64 << 10 }) { server in
             let (browser, id) = try await server.register("mallory")
             let cookie = try #require(browser.cookies["sakai-trusted-authn"])
             var cases = Self.brokenRequests(home: "/~\(id)", cookie: cookie, port: server.port)

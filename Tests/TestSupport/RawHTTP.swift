@@ -56,19 +56,8 @@ package enum RawHTTP {
     }
 
     package static func roundTrip(_ request: [UInt8], port: Int, shutdownWrite: Bool, timeout: Double) throws -> [UInt8] {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError(.EIO) }
+        let fd = try connected(port: port, timeout: timeout)
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var seconds = timeval(tv_sec: Int(timeout), tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
         var sent = 0
         while sent < request.count {
             let n = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -84,6 +73,53 @@ package enum RawHTTP {
             response += buffer[0..<n]
         }
         return response
+    }
+
+    /// Sends `request` and returns the first complete response, without waiting for the
+    /// server to close: for a request whose body is announced but never sent, whose fate
+    /// must be decided from its head alone. `nil` when none came within `timeout`.
+    package static func firstResponse(_ request: [UInt8], port: Int, timeout: Double = 10) async throws -> HTTPResult? {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try firstResponse(request, port: port, timeout: timeout) as HTTPResult? })
+            }
+        }
+    }
+
+    private static func firstResponse(_ request: [UInt8], port: Int, timeout: Double) throws -> HTTPResult? {
+        let fd = try connected(port: port, timeout: timeout)
+        defer { close(fd) }
+        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            if let end = response.firstRange(of: [13, 10, 13, 10]), let result = parse(response) {
+                let length = result.header("Content-Length").flatMap { Int($0) } ?? 0
+                if response.count - end.upperBound >= length { return result }
+            }
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { return parse(response) }
+            response += buffer[0..<n]
+        }
+    }
+
+    private static func connected(port: Int, timeout: Double) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EIO) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var seconds = timeval(tv_sec: Int(timeout), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
+        let status = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard status == 0 else {
+            close(fd)
+            throw POSIXError(.ECONNREFUSED)
+        }
+        return fd
     }
 
     /// Parses a response: status line, headers, then a Content-Length or chunked body.

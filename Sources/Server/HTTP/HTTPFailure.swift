@@ -21,6 +21,17 @@ package struct HTTPFailure: Error, Sendable, CustomStringConvertible {
     package static func notFound(_ message: String = "Not found") -> HTTPFailure { HTTPFailure(.notFound, message) }
     package static func forbidden(_ message: String) -> HTTPFailure { HTTPFailure(.forbidden, message) }
     package static func methodNotAllowed(_ message: String) -> HTTPFailure { HTTPFailure(.methodNotAllowed, message) }
+    package static func tooLarge(_ limit: Int) -> HTTPFailure {
+        HTTPFailure(.contentTooLarge, "the request body is larger than the limit of \(limit) bytes here")
+    }
+
+    /// The same failure, asking the client to close the connection: sent when a request is
+    /// refused before its body was read, so that a client stops sending what nobody reads.
+    package func closing() -> HTTPFailure {
+        var failure = self
+        failure.headers.append(("Connection", "close"))
+        return failure
+    }
 
     /// The status and message for any error a handler throws.
     package init(_ error: any Error) {
