@@ -145,8 +145,8 @@ package struct OakenResponder: HTTPResponder {
         if let token = OakenService.cookie(OakenService.sessionCookie, in: headers) {
             if let viewer = service.accounts.viewer(forToken: token) { return viewer }
             let generation = service.accounts.generation
-            if let (user, principals) = try await service.sessions.account(forToken: token) {
-                let viewer = OakenService.viewer(user, principals)
+            if let (user, membership) = try await service.sessions.account(forToken: token) {
+                let viewer = OakenService.viewer(user, membership)
                 service.accounts.remember(viewer, forToken: token, readAt: generation)
                 return viewer
             }

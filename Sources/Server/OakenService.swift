@@ -104,11 +104,11 @@ package final class OakenService: Sendable {
 
     /// The viewer behind a user id: the user and every principal they act as.
     func viewer(forUser id: String) async throws -> Viewer {
-        guard let (user, principals) = try await metadata.userAndPrincipals(id: id) else { return .anonymous }
-        return Self.viewer(user, principals)
+        guard let (user, membership) = try await metadata.userAndMembership(id: id) else { return .anonymous }
+        return Self.viewer(user, membership)
     }
 
-    static func viewer(_ user: User, _ principals: Set<String>) -> Viewer {
-        Viewer(user: user, principals: principals, isAdministrator: user.loginName == Site.administratorLoginName)
+    static func viewer(_ user: User, _ membership: Membership) -> Viewer {
+        Viewer(user: user, membership: membership, isAdministrator: user.loginName == Site.administratorLoginName)
     }
 }

@@ -7,7 +7,7 @@ import Testing
 @Suite struct MigrationTests {
     static let allMigrations = [
         "v1-createContent", "v1-createExtractionQueue", "v1-createNodeStore", "v1-createPrincipals", "v1-createSocial",
-        "v2-createImportedFile", "v3-indexPendingJobsOnly",
+        "v2-createImportedFile", "v3-indexPendingJobsOnly", "v4-markManagerRoles",
     ]
 
     @Test func migrationsRunOnAFreshFileAndAreANoOpOnAnExistingOne() async throws {

@@ -20,7 +20,7 @@ import TestSupport
             #expect(reply.status == 200 && reply.header("Content-Type")?.hasPrefix("application/json") == true)
             let results = try #require(reply.object["results"] as? [[String: Any]])
             #expect(results.count == 7)
-            #expect(results.map { $0["status"] as? Int } == [200, 200, 200, 404, 200, 200, 400])
+            #expect(results.map { $0["status"] as? Int } == [201, 200, 200, 404, 200, 200, 400], "the first write creates its node")
             #expect(results.prefix(6).allSatisfy { $0["success"] as? Bool == true }, "an inner 404 is still a success")
             #expect(results[6]["success"] as? Bool == false)
             let node = try #require(try JSONSerialization.jsonObject(with: Data((results[1]["body"] as! String).utf8)) as? [String: Any])

@@ -90,7 +90,7 @@ import TestSupport
                 sections.append(#"{"url":"/~\#(id)/public/authprofile/\#(section)","method":"POST","parameters":{"init":true}}"#)
             }
             let initBatch = try await browser.post("/system/batch", [("requests", "[" + sections.joined(separator: ",") + "]")])
-            #expect(Self.results(initBatch).map { $0["status"] as? Int } == [200, 200, 200])
+            #expect(Self.results(initBatch).map { $0["status"] as? Int } == [201, 201, 201], "each section is created")
             let acls = (["basic", "aboutme"]).map {
                 #"{"url":"/~\#(id)/public/authprofile/\#($0).modifyAce.html","method":"POST","parameters":{"principalId":["everyone","anonymous"],"privilege@jcr:read":"granted"}}"#
             }

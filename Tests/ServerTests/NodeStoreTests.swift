@@ -66,7 +66,7 @@ import TestSupport
                 ("viewers", "everyone"), ("viewers", "anonymous"), ("single", "x"), ("single@TypeHint", "String[]"),
                 ("gone", "soon"), (":ignored", "no"), ("_charset_", "utf-8"), ("_path", "/elsewhere"),
             ])
-            #expect(set.status == 200)
+            #expect(set.status == 201, "a POST that creates a node answers 201")
             var node = try await browser.get("\(path).json").object
             #expect(node["done"] as? Bool == true && node["steps"] as? Int == 3)
             #expect(node["viewers"] as? [String] == ["everyone", "anonymous"] && node["single"] as? [String] == ["x"])
@@ -118,8 +118,8 @@ import TestSupport
         try await withServer { server in
             let (alice, aliceID) = try await server.register("pia")
             let (bob, _) = try await server.register("quinn")
-            #expect(try await alice.post("/~\(aliceID)/public/note", [("text", "hello")]).status == 200)
-            #expect(try await alice.post("/~\(aliceID)/private/diary", [("text", "secret")]).status == 200)
+            #expect(try await alice.post("/~\(aliceID)/public/note", [("text", "hello")]).status == 201)
+            #expect(try await alice.post("/~\(aliceID)/private/diary", [("text", "secret")]).status == 201)
             #expect(try await bob.post("/~\(aliceID)/public/note", [("text", "defaced")]).status == 403)
             #expect(try await bob.post("/~\(aliceID)/public/note", [(":operation", "delete")]).status == 403)
             #expect(try await bob.post("/~\(aliceID)/public/new", [(":operation", "import"), (":contentType", "json"), (":content", "{}")]).status == 403)
@@ -134,7 +134,7 @@ import TestSupport
             // Alice lets everyone write one node, and hides her public space from anonymous.
             #expect(try await bob.post("/~\(aliceID)/public/note.modifyAce.html", [("principalId", "everyone"), ("privilege@jcr:write", "granted")]).status == 403)
             #expect(try await alice.post("/~\(aliceID)/public/shared.modifyAce.html", [("principalId", "everyone"), ("privilege@jcr:write", "granted")]).status == 200)
-            #expect(try await bob.post("/~\(aliceID)/public/shared", [("text", "from bob")]).status == 200)
+            #expect(try await bob.post("/~\(aliceID)/public/shared", [("text", "from bob")]).status == 201)
             #expect(try await alice.post("/~\(aliceID).modifyAce.html", [("principalId", "anonymous"), ("privilege@jcr:read", "denied")]).status == 200)
             #expect(try await server.session().get("/~\(aliceID)/public/note.json").status == 404)
             #expect(try await bob.get("/~\(aliceID)/public/note.json").status == 200)

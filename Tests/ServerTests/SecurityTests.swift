@@ -16,7 +16,7 @@ import TestSupport
             browser.referer = "http://127.0.0.1:\(server.port).evil.example/"
             #expect(try await browser.post(path, [("a", "3")]).status == 400)
             browser.referer = "/dev/me.html"
-            #expect(try await browser.post(path, [("a", "4")]).status == 200)
+            #expect(try await browser.post(path, [("a", "4")]).status == 201)
             browser.referer = "http://127.0.0.1:\(server.port)/me"
             #expect(try await browser.post(path, [("b", "5")]).status == 200)
             let node = try await browser.get("\(path).json").object

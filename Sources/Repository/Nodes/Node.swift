@@ -99,24 +99,39 @@ package enum NodePath {
         path == "/" ? "/" + name : path + "/" + name
     }
 
+    /// The owner id of a home path `/~<id>/…`, else `nil`.
+    package static func homeID(of path: String) -> String? {
+        guard path.hasPrefix("/~") else { return nil }
+        let id = path.dropFirst(2).prefix { $0 != "/" }
+        return id.isEmpty ? nil : String(id)
+    }
+
     /// The last segment of `path`.
     package static func name(of path: String) -> String {
         path.split(separator: "/").last.map(String.init) ?? ""
     }
 }
 
-/// The generic tree store.
+/// The generic tree store. Every method that reads or changes nodes takes the caller's
+/// `NodeAccessRule` and applies it to each node it touches, inside its own transaction.
 package protocol NodeStore: Sendable {
     func node(at path: String) async throws -> Node?
-    /// The node with its descendants to `depth` levels (`nil`: all), or `nil` when missing.
-    func tree(at path: String, depth: Int?) async throws -> NodeTree?
-    /// Changes the node's properties, creating it and any missing ancestors.
-    func modifyNode(at path: String, _ change: NodeChange, by principalID: String?) async throws
+    /// The node with the descendants the caller may read, to `depth` levels (`nil`: all), or
+    /// `nil` when it is missing or unreadable. A node the caller may not read is left out with
+    /// everything below it.
+    func tree(at path: String, depth: Int?, readableBy rule: NodeAccessRule) async throws -> NodeTree?
+    /// Changes the node's properties, creating it and any missing ancestors. Throws
+    /// `.denied` when the caller may not write there.
+    func modifyNode(at path: String, _ change: NodeChange, as rule: NodeAccessRule) async throws
     /// Writes a JSON object as a subtree: objects become child nodes, everything else
-    /// properties; a `name@Delete` key removes child `name`.
-    func importTree(at path: String, _ content: [String: JSONValue], options: NodeImportOptions, by principalID: String?) async throws
-    /// Deletes the node and everything below it; returns whether it existed.
-    func deleteTree(at path: String) async throws -> Bool
+    /// properties; a `name@Delete` key removes child `name`. Throws `.denied`, changing
+    /// nothing, when the caller may not write a node it would create, change or remove.
+    /// Returns whether the node existed before.
+    @discardableResult
+    func importTree(at path: String, _ content: [String: JSONValue], options: NodeImportOptions, as rule: NodeAccessRule) async throws -> Bool
+    /// Deletes the node and everything below it; returns whether it existed. Throws
+    /// `.denied`, deleting nothing, when the caller may not write one of those nodes.
+    func deleteTree(at path: String, as rule: NodeAccessRule) async throws -> Bool
     /// The access entries on `path` and its ancestors.
     func accessEntries(onLineageOf path: String) async throws -> [NodeAccessEntry]
     /// Sets (or with `granted == nil` clears) an access entry.

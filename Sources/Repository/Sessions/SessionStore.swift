@@ -43,18 +43,18 @@ package struct SessionStore: Sendable {
     /// The user whose live session this is, with every principal they act as, or `nil`.
     /// Pushes the expiry out, writing at most once a minute per session so that busy pages
     /// do not turn every read into a write.
-    package func account(forToken token: String) async throws -> (User, Set<String>)? {
+    package func account(forToken token: String) async throws -> (User, Membership)? {
         guard !token.isEmpty, token.utf8.count <= 128 else { return nil }
         let hash = Self.hash(token)
         let now = SQLiteMetadataStore.now()
-        let found = try await database.read(through: readGate) { db -> (User, Set<String>, Int64)? in
+        let found = try await database.read(through: readGate) { db -> (User, Membership, Int64)? in
             guard let row = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT userId, lastSeenAt FROM session WHERE tokenHash = ? AND expiresAt > ?"), arguments: [hash, now]),
                 let user = try SQLiteMetadataStore.fetchUser(id: row["userId"], in: db)
             else { return nil }
-            return (user, try SQLiteMetadataStore.fetchPrincipalIDs(ofUser: user.id, in: db), row["lastSeenAt"])
+            return (user, try SQLiteMetadataStore.fetchMembership(ofUser: user.id, in: db), row["lastSeenAt"])
         }
-        guard let (user, principals, lastSeen) = found else { return nil }
+        guard let (user, membership, lastSeen) = found else { return nil }
         if now - lastSeen > 60_000 {
             let expires = now + lifetimeMilliseconds
             try await database.write { db in
@@ -62,7 +62,7 @@ package struct SessionStore: Sendable {
                     sql: "UPDATE session SET lastSeenAt = ?, expiresAt = ? WHERE tokenHash = ?", arguments: [now, expires, hash])
             }
         }
-        return (user, principals)
+        return (user, membership)
     }
 
     /// Ends the session.

@@ -9,12 +9,26 @@ package struct Viewer: Sendable {
     package var user: User?
     /// The user's own id and every group they belong to, transitively.
     package var principals: Set<String>
+    /// The groups the user manages, from the data model (see `Membership`).
+    package var managedGroups: Set<String>
     package var isAdministrator: Bool
 
-    package static let anonymous = Viewer(user: nil, principals: [], isAdministrator: false)
+    package init(user: User?, membership: Membership, isAdministrator: Bool) {
+        self.user = user
+        principals = membership.principals
+        managedGroups = membership.managedGroups
+        self.isAdministrator = isAdministrator
+    }
+
+    package static let anonymous = Viewer(user: nil, membership: Membership(principals: []), isAdministrator: false)
 
     package var userID: String? { user?.id }
     package var isAnonymous: Bool { user == nil }
+
+    /// The viewer as the node store decides what it may read and write.
+    package var nodeRule: NodeAccessRule {
+        NodeAccessRule(userID: userID, principals: principals, managedGroups: managedGroups, isAdministrator: isAdministrator)
+    }
 
     /// The viewer as the search index decides what it may read.
     package var searchViewer: Indexer.Viewer {

@@ -5,9 +5,6 @@ import Repository
 /// The generic node store (contract §2.3): Sling GET rendering and POST semantics over
 /// `/~<id>/…` homes and `/tags`.
 extension OakenService {
-    /// Home areas only their owner may read, whatever their access entries say.
-    static let ownerOnlyAreas: Set<String> = ["private", "message", "contacts", "joinrequests", "calendar"]
-
     func nodes(_ call: Call) async throws -> Reply {
         let sling = try await SlingPath.resolve(call.path) { try await metadata.node(at: $0) != nil }
         try NodePath.validate(sling.resource)
@@ -20,8 +17,7 @@ extension OakenService {
             if let home, sling.resource == "/~\(home)/public/authprofile" {
                 return try await profile(ofPrincipal: home, viewer: call.viewer)
             }
-            guard try await canRead(sling.resource, viewer: call.viewer),
-                let tree = try await metadata.tree(at: sling.resource, depth: sling.depth)
+            guard let tree = try await metadata.tree(at: sling.resource, depth: sling.depth, readableBy: call.viewer.nodeRule)
             else { throw HTTPFailure.notFound() }
             return .json(render(tree, depth: sling.depth))
         }
@@ -37,8 +33,9 @@ extension OakenService {
         }
         switch call.parameters[":operation"] {
         case nil, "modify":
-            try await metadata.modifyNode(at: sling.resource, Self.nodeChange(from: call.parameters), by: call.viewer.userID)
-            return .status(.ok, path: sling.resource, for: call)
+            let existed = try await metadata.node(at: sling.resource) != nil
+            try await metadata.modifyNode(at: sling.resource, Self.nodeChange(from: call.parameters), as: call.viewer.nodeRule)
+            return .status(existed ? .ok : .created, path: sling.resource, for: call, message: existed ? "OK" : "Created")
         case "import":
             guard call.parameters[":contentType"] == "json", let text = call.parameters[":content"] else {
                 throw HTTPFailure(.preconditionFailed, ":contentType=json and :content are required for an import")
@@ -49,18 +46,17 @@ extension OakenService {
             if let home, sling.resource == "/~\(home)/public/authprofile/basic", try await metadata.principalKind(of: home) == .user {
                 return try await importBasicProfile(ofUser: home, content: content, call: call)
             }
-            let existed = try await metadata.node(at: sling.resource) != nil
             let options = NodeImportOptions(
                 replaceProperties: call.parameters.flag(":replaceProperties") || call.parameters.flag(":replace"),
                 removeTree: call.parameters.flag(":removeTree"))
-            try await metadata.importTree(at: sling.resource, content, options: options, by: call.viewer.userID)
+            let existed = try await metadata.importTree(at: sling.resource, content, options: options, as: call.viewer.nodeRule)
             return .status(existed ? .ok : .created, path: sling.resource, for: call, message: existed ? "OK" : "Created")
         case "delete":
             // A home and its standard areas are the account's, not the page data's.
             if home != nil, NodePath.lineage(of: sling.resource).count <= 2, !call.viewer.isAdministrator {
                 throw HTTPFailure.forbidden("\(sling.resource) belongs to the account and cannot be deleted")
             }
-            guard try await metadata.deleteTree(at: sling.resource) else { throw HTTPFailure.notFound() }
+            guard try await metadata.deleteTree(at: sling.resource, as: call.viewer.nodeRule) else { throw HTTPFailure.notFound() }
             return .status(.ok, path: sling.resource, for: call)
         case "tag", "deletetag":
             return try await tag(sling.resource, call)
@@ -69,50 +65,28 @@ extension OakenService {
         }
     }
 
-    /// The owner id of a home path `/~<id>/…`, else `nil`.
-    static func homeID(of path: String) -> String? {
-        guard path.hasPrefix("/~") else { return nil }
-        let id = path.dropFirst(2).prefix { $0 != "/" }
-        return id.isEmpty ? nil : String(id)
-    }
-
-    /// Whether the viewer owns the home: the user themself, or a manager of the group.
-    func owns(home id: String, viewer: Viewer) -> Bool {
-        viewer.isAdministrator || viewer.userID == id || viewer.principals.contains("\(id)-manager")
-    }
+    static func homeID(of path: String) -> String? { NodePath.homeID(of: path) }
 
     func canRead(_ path: String, viewer: Viewer) async throws -> Bool {
-        if viewer.isAdministrator { return true }
-        if let home = Self.homeID(of: path) {
-            if owns(home: home, viewer: viewer) { return true }
-            let segments = path.split(separator: "/")
-            if segments.count > 1, Self.ownerOnlyAreas.contains(String(segments[1])) { return false }
-        }
-        return try await decision(for: path, privilege: .read, viewer: viewer) ?? true
+        try await allows(.read, path, viewer: viewer)
     }
 
     func canWrite(_ path: String, viewer: Viewer) async throws -> Bool {
-        if viewer.isAnonymous { return false }
-        if viewer.isAdministrator { return true }
-        if let home = Self.homeID(of: path), owns(home: home, viewer: viewer) { return true }
-        return try await decision(for: path, privilege: .write, viewer: viewer) ?? false
+        try await allows(.write, path, viewer: viewer)
     }
 
-    /// What the access entries on the path's lineage say: the deepest entry for one of the
-    /// viewer's principals decides, and a denial beats a grant at the same depth.
-    private func decision(for path: String, privilege: NodeAccessEntry.Privilege, viewer: Viewer) async throws -> Bool? {
-        var principals = viewer.principals
-        principals.insert(viewer.isAnonymous ? "anonymous" : "everyone")
-        let entries = try await metadata.accessEntries(onLineageOf: path)
-            .filter { $0.privilege == privilege && principals.contains($0.principalID) }
-        guard let deepest = entries.map(\.path.count).max() else { return nil }
-        return !entries.filter { $0.path.count == deepest }.contains { !$0.granted }
+    /// The node rule (`NodeAccessRule`) for one path.
+    private func allows(_ privilege: NodeAccessEntry.Privilege, _ path: String, viewer: Viewer) async throws -> Bool {
+        let rule = viewer.nodeRule
+        if rule.isAdministrator { return true }
+        let entries = NodeAccessEntries(try await metadata.accessEntries(onLineageOf: path))
+        return rule.allows(privilege, at: path, entries: entries)
     }
 
     /// `POST <path>.modifyAce.html`: grants or denies read and write to principals.
     private func modifyAccess(_ path: String, _ call: Call) async throws -> Reply {
-        guard try await canWrite(path, viewer: call.viewer) else {
-            throw HTTPFailure.forbidden("You may not change who can see \(path)")
+        guard managesAccess(path, viewer: call.viewer) else {
+            throw HTTPFailure.forbidden("Only the owner may change who can see \(path)")
         }
         let principals = call.parameters.all("principalId").filter { !$0.isEmpty }
         guard !principals.isEmpty else { throw HTTPFailure.badRequest("principalId is required") }
@@ -132,10 +106,18 @@ extension OakenService {
         return .status(.ok, path: path, for: call)
     }
 
+    /// Who may see and change a node's access entries: the owner of the home it is in (the
+    /// user, or a manager of the group) and administrators.
+    func managesAccess(_ path: String, viewer: Viewer) -> Bool {
+        let rule = viewer.nodeRule
+        return rule.isAdministrator || NodePath.homeID(of: path).map(rule.owns(home:)) ?? false
+    }
+
     /// `GET <path>.acl.json`: the read and write entries for `anonymous` and `everyone` (the
-    /// UI reads only these; entries naming users or groups stay private).
+    /// UI reads only these; entries naming users or groups stay private). The owner's only:
+    /// 404 for anyone else.
     private func accessList(_ path: String, viewer: Viewer) async throws -> Reply {
-        guard try await canRead(path, viewer: viewer) else { throw HTTPFailure.notFound() }
+        guard managesAccess(path, viewer: viewer) else { throw HTTPFailure.notFound() }
         let entries = try await metadata.accessEntries(onLineageOf: path).filter { $0.path == path }
         var result: [String: JSONValue] = [:]
         for principal in ["anonymous", "everyone"] {
@@ -158,13 +140,19 @@ extension OakenService {
             tags = values.compactMap(\.stringValue)
         }
         for key in keys {
-            guard key.hasPrefix("/tags/"), key.count > 6 else { throw HTTPFailure.badRequest("key must name /tags/<tag>") }
             let name = String(key.dropFirst(6))
+            // One segment under /tags: a tag never names a deeper node.
+            guard key.hasPrefix("/tags/"), !name.isEmpty, !name.contains("/") else {
+                throw HTTPFailure.badRequest("key must name /tags/<tag>")
+            }
             try NodePath.validate(key)
             if call.parameters[":operation"] == "tag" {
                 if try await metadata.node(at: key) == nil {
+                    // The tag's own node is the site's, made by the server with fixed
+                    // properties; the caller may write only the node being tagged.
                     try await metadata.modifyNode(
-                        at: key, NodeChange(set: ["sakai:tag-name": .string(name), "sling:resourceType": "sakai/tag"]), by: call.viewer.userID)
+                        at: key, NodeChange(set: ["sakai:tag-name": .string(name), "sling:resourceType": "sakai/tag"]),
+                        as: .system(actingFor: call.viewer.userID))
                 }
                 if !tags.contains(name) { tags.append(name) }
             } else {
@@ -172,7 +160,7 @@ extension OakenService {
             }
         }
         try await metadata.modifyNode(
-            at: path, NodeChange(set: ["sakai:tags": .array(tags.map(JSONValue.string))]), by: call.viewer.userID)
+            at: path, NodeChange(set: ["sakai:tags": .array(tags.map(JSONValue.string))]), as: call.viewer.nodeRule)
         return .status(.ok, path: path, for: call)
     }
 

@@ -137,7 +137,7 @@ extension OakenService {
         } else {
             throw HTTPFailure.notFound()
         }
-        if let tree = try await metadata.tree(at: path, depth: nil) {
+        if let tree = try await metadata.tree(at: path, depth: nil, readableBy: viewer.nodeRule) {
             for (name, child) in tree.children where name != "basic" {
                 result[name] = render(child, depth: nil)
             }
@@ -167,7 +167,7 @@ extension OakenService {
         if try await metadata.principalKind(of: id) == .user {
             _ = try await metadata.updateUser(id: id, change)
         }
-        try await metadata.modifyNode(at: path, nodeChange, by: call.viewer.userID)
+        try await metadata.modifyNode(at: path, nodeChange, as: call.viewer.nodeRule)
         return .status(.ok, path: path, for: call)
     }
 

@@ -89,6 +89,9 @@ package struct NewUser: Sendable, Equatable {
         guard !Self.reservedLoginNames.contains(name.lowercased()) else {
             throw RepositoryError.invalid(field: "loginName", reason: "'\(name)' is reserved")
         }
+        guard !RoleNaming.looksLikeRole(name) else {
+            throw RepositoryError.invalid(field: "loginName", reason: "may not end in a group role such as -manager or -member")
+        }
         for (field, value) in [("firstName", firstName), ("lastName", lastName)] where value.count > 256 {
             throw RepositoryError.invalid(field: field, reason: "must be at most 256 characters")
         }

@@ -23,4 +23,17 @@ extension SQLiteMetadataStore: AccessStore {
             """), arguments: [userID])
         return Set(groups)
     }
+
+    /// The user's principals and the groups they manage: those whose manager role is among
+    /// the principals. A role is a group with a parent, marked as its parent's manager role
+    /// in the data; no id is ever read for a suffix.
+    static func fetchMembership(ofUser userID: String, in db: Database) throws -> Membership {
+        let principals = try fetchPrincipalIDs(ofUser: userID, in: db)
+        guard principals.count > 1 else { return Membership(principals: principals) }
+        let managed = try String.fetchAll(db.cachedStatement(sql: """
+            SELECT parentId FROM userGroup
+            WHERE isManagerRole AND parentId IS NOT NULL AND id IN (SELECT value FROM json_each(?))
+            """), arguments: [jsonArray(principals.sorted())])
+        return Membership(principals: principals, managedGroups: Set(managed))
+    }
 }

@@ -54,10 +54,10 @@ extension SQLiteMetadataStore {
     }
 
     /// The user and every principal they act as, in one read.
-    package func userAndPrincipals(id: String) async throws -> (User, Set<String>)? {
+    package func userAndMembership(id: String) async throws -> (User, Membership)? {
         try await database.read(through: readGate) { db in
             guard let user = try Self.fetchUser(id: id, in: db) else { return nil }
-            return (user, try Self.fetchPrincipalIDs(ofUser: id, in: db))
+            return (user, try Self.fetchMembership(ofUser: id, in: db))
         }
     }
 

@@ -16,6 +16,7 @@ enum SQLiteSchema {
         migrator.registerMigration("v1-createExtractionQueue", migrate: createExtractionQueue)
         migrator.registerMigration("v2-createImportedFile", migrate: createImportedFile)
         migrator.registerMigration("v3-indexPendingJobsOnly", migrate: indexPendingJobsOnly)
+        migrator.registerMigration("v4-markManagerRoles", migrate: markManagerRoles)
         return migrator
     }
 
@@ -284,6 +285,16 @@ enum SQLiteSchema {
             CREATE INDEX extractionJob_pending ON extractionJob(enqueuedAt) WHERE state = 'pending';
             ALTER TABLE extractionJob DROP COLUMN outcome;
             ALTER TABLE extractionJob DROP COLUMN detail;
+            """)
+    }
+
+    /// Which role of a group manages it is a fact of the data (the world template's
+    /// `isManagerRole`), never read from a role's id: a user called `alice-manager` is no
+    /// manager of anything.
+    private static func markManagerRoles(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE userGroup ADD COLUMN isManagerRole INTEGER NOT NULL DEFAULT 0 CHECK (isManagerRole IN (0, 1));
+            CREATE INDEX userGroup_managerRole ON userGroup(parentId) WHERE isManagerRole;
             """)
     }
 }
