@@ -192,6 +192,9 @@ extension OakenService {
                 return try download(record, call)
             case ("members", "json"?), ("members", "html"?):
                 return try await members(record, detailed: sling.selectors.contains("detailed"))
+            case ("acl", "json"?):
+                guard access.manage else { throw HTTPFailure.notFound() }
+                return .json(accessList(record))
             case ("comments", _), (nil, "comments"?):
                 return try await comments(record)
             case (_, "json"?):
@@ -240,14 +243,16 @@ extension OakenService {
             return .status(.ok, path: sling.resource, for: call)
         case nil, "modify":
             guard access.write else { throw HTTPFailure.forbidden("You may not change this item") }
-            try await metadata.updateItem(id: id, try Self.itemChange(from: call.parameters), by: call.viewer.userID)
+            let change = try checkedChange(try Self.itemChange(from: call.parameters), to: record, access: access)
+            try await metadata.updateItem(id: id, change, by: call.viewer.userID)
             return .status(.ok, path: sling.resource, for: call)
         case "import":
             guard access.write else { throw HTTPFailure.forbidden("You may not change this item") }
             guard call.parameters[":contentType"] == "json", let text = call.parameters[":content"],
                 case .object(let content) = try JSONValue.parse(text, field: ":content")
             else { throw HTTPFailure.badRequest(":contentType=json and a JSON object in :content are required") }
-            try await metadata.updateItem(id: id, try Self.itemChange(fromJSON: content), by: call.viewer.userID)
+            let change = try checkedChange(try Self.itemChange(fromJSON: content), to: record, access: access)
+            try await metadata.updateItem(id: id, change, by: call.viewer.userID)
             return .status(.ok, path: sling.resource, for: call)
         default:
             throw HTTPFailure.badRequest("unknown :operation")
@@ -279,6 +284,20 @@ extension OakenService {
         }
         try await metadata.updateItem(id: record.item.id, ItemChange(setProperties: [ref: .object(page)]), by: call.viewer.userID)
         return .json(.object(page))
+    }
+
+    /// A property change as the caller may make it: an editor changes the body and the
+    /// properties, but who may read the item (`sakai:permissions`) is for managers only
+    /// (contract correction 15). Restating the current value is no change.
+    private func checkedChange(_ change: ItemChange, to record: ItemRecord, access: ItemAccess) throws -> ItemChange {
+        guard !access.manage, let asked = change.setProperties["sakai:permissions"] else { return change }
+        guard asked == itemProperties(record)["sakai:permissions"] else {
+            throw HTTPFailure.forbidden("Only a manager may change who can read this item")
+        }
+        var change = change
+        change.setProperties["sakai:permissions"] = nil
+        change.visibility = nil
+        return change
     }
 
     func access(_ record: ItemRecord, _ viewer: Viewer) -> ItemAccess {
@@ -493,9 +512,12 @@ extension OakenService {
     }
 
     /// `POST /p/ID.members.json`: `:manager`, `:editor`, `:viewer` and their `@Delete` forms.
-    /// `everyone` and `anonymous` as viewers set the visibility. A non-manager may only add
-    /// viewers other than `everyone` and `anonymous` (adding to a library) and remove
-    /// themselves or groups they manage.
+    /// `everyone` and `anonymous` as viewers set the visibility. Sharing is the managers'
+    /// (contract correction 15): anyone else gives no one access they lacked. A non-manager
+    /// may add a viewer only where that viewer can read the item already (themself, or
+    /// anyone when the item is public or for signed-in users, which puts it in their
+    /// library), and may remove only themself or a group they manage. Anything else is 403,
+    /// and then nothing changes.
     private func changeMembers(_ record: ItemRecord, access: ItemAccess, _ call: Call) async throws -> Reply {
         var add: [ContentGrant] = []
         var remove: [ContentGrant] = []
@@ -507,8 +529,11 @@ extension OakenService {
                     visibility = id == "anonymous" ? .public : (visibility == .public ? .public : .loggedIn)
                     continue
                 }
-                guard access.manage || role == .viewer else {
-                    throw HTTPFailure.forbidden("Only a manager may add managers or editors")
+                if !access.manage {
+                    guard role == .viewer else { throw HTTPFailure.forbidden("Only a manager may add managers or editors") }
+                    guard id == call.viewer.userID || record.item.visibility != .private else {
+                        throw HTTPFailure.forbidden("Only a manager may share this item with others")
+                    }
                 }
                 add.append(ContentGrant(principalID: id, role: role))
             }
@@ -518,7 +543,7 @@ extension OakenService {
                     visibility = id == "everyone" ? .private : (visibility == .public ? .loggedIn : visibility)
                     continue
                 }
-                if !access.manage, id != call.viewer.userID, !manages(call.viewer, group: id) {
+                if !access.manage, id != call.viewer.userID, !call.viewer.managedGroups.contains(id) {
                     throw HTTPFailure.forbidden("You may only remove yourself or groups you manage")
                 }
                 remove.append(ContentGrant(principalID: id, role: role))
@@ -537,9 +562,30 @@ extension OakenService {
         return Reply(status: .ok)
     }
 
-    /// Whether the viewer manages a group (is in its `-manager` role).
-    private func manages(_ viewer: Viewer, group: String) -> Bool {
-        viewer.principals.contains("\(group)-manager")
+    /// `GET /p/ID.acl.json` (managers only): every principal with an entry, with Nakamura's
+    /// privilege names. An editor has Read and Write; a manager may also read and change the
+    /// access list and manage the item; `everyone` and `anonymous` follow the visibility.
+    private func accessList(_ record: ItemRecord) -> JSONValue {
+        let privileges: [ContentRole: [String]] = [
+            .viewer: ["Read"], .editor: ["Read", "Write"],
+            .manager: ["Read", "Write", "Delete", "Read ACL", "Write ACL", "Delete ACL", "Manage"],
+        ]
+        var granted: [String: Set<String>] = [:]
+        for role in ContentRole.allCases {
+            for id in record.principals(role) { granted[id, default: []].formUnion(privileges[role] ?? []) }
+        }
+        func entry(_ id: String, granted: [String], denied: [String]) -> JSONValue {
+            ["principal": .string(id), "granted": .array(granted.map(JSONValue.string)), "denied": .array(denied.map(JSONValue.string))]
+        }
+        let order = ["Read", "Write", "Delete", "Read ACL", "Write ACL", "Delete ACL", "Manage"]
+        var answer: [String: JSONValue] = [:]
+        for (id, held) in granted {
+            answer[id] = entry(id, granted: order.filter(held.contains), denied: [])
+        }
+        let visibility = record.item.visibility
+        answer["everyone"] = visibility == .private ? entry("everyone", granted: [], denied: ["Read"]) : entry("everyone", granted: ["Read"], denied: [])
+        answer["anonymous"] = visibility == .public ? entry("anonymous", granted: ["Read"], denied: []) : entry("anonymous", granted: [], denied: ["Read"])
+        return .object(answer)
     }
 
     /// `POST /p/ID.modifyAce.html`: `principalId` of `everyone` or `anonymous` with
