@@ -20,6 +20,8 @@ package struct ServerOptions: Sendable {
     /// How large a request body may be, by route; uploads are counted separately
     /// (`maximumUploadSize`).
     package var bodyLimits = BodyLimits()
+    /// How much one `/system/batch` may ask for and answer.
+    package var batchLimits = BatchLimits()
     package var sessionLifetime = Duration.seconds(20 * 60)
     /// How long an account (or an address) waits after its allowance of failed logins; the
     /// wait doubles with each further failure.
@@ -47,4 +49,18 @@ package struct BodyLimits: Sendable {
         if isAnonymous { return min(anonymous, form) }
         return path.hasPrefix("/~") || path.hasPrefix("/p/") || path.hasPrefix("/system/pool/createfile") ? max(form, `import`) : form
     }
+}
+
+/// The bounds of one `/system/batch`, so that a small request cannot make the server read and
+/// send much more than it was asked: at most `requests` inner requests (`anonymousRequests`
+/// for an anonymous caller, whose batches the landing page keeps under 30), each download
+/// at most `innerDownload` bytes, and at most `replyBytes` of inner bodies, as written in the
+/// reply, in all. An inner request past the reply's budget is answered 413 without running.
+package struct BatchLimits: Sendable {
+    package var requests = 200
+    package var anonymousRequests = 50
+    package var innerDownload = 4 << 20
+    package var replyBytes = 16 << 20
+
+    package init() {}
 }

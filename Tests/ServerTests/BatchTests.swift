@@ -1,4 +1,5 @@
 import Foundation
+import Server
 import Testing
 import TestSupport
 
@@ -51,9 +52,38 @@ import TestSupport
             let nested = #"[{"url":"/system/batch?requests=[]","method":"GET"}]"#
             let results = try await browser.get(HTTPSession.target("/system/batch", [("requests", nested)])).object["results"] as? [[String: Any]]
             #expect(results?.first?["status"] as? Int == 400)
-            let many = "[" + Array(repeating: #"{"url":"/system/me"}"#, count: 501).joined(separator: ",") + "]"
+            let many = "[" + Array(repeating: #"{"url":"/system/me"}"#, count: 201).joined(separator: ",") + "]"
             #expect(try await browser.post("/system/batch", [("requests", many)]).status == 400)
             #expect(try await browser.send("PUT", "/system/batch").status == 405)
+        }
+    }
+
+    /// One request may not make the server read and send much more than it was asked: the
+    /// reply's inner bodies stay within a budget (downloads included), and an anonymous
+    /// caller's batch is short.
+    @Test func aBatchsReplyIsBoundedWhateverItAsksFor() async throws {
+        try await withServer(configure: { $0.batchLimits.replyBytes = 256 << 10; $0.batchLimits.innerDownload = 100 << 10 }) { server in
+            let (owner, _) = try await server.register("vera")
+            let bytes = (0..<(60 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            let id = try await owner.uploadOne("data.bin", bytes)
+            try await owner.setPermissions(id, "public")
+            let large = try await owner.uploadOne("large.bin", Array(repeating: 65, count: 150 << 10))
+            try await owner.setPermissions(large, "public")
+            let anonymous = server.session()
+            let requests = "[" + Array(repeating: #"{"url":"/p/\#(id)","method":"GET"}"#, count: 50).joined(separator: ",")
+                + #",{"url":"/p/\#(large)","method":"GET"}]"#
+            #expect(try await anonymous.post("/system/batch", [("requests", requests)]).status == 400, "51 inner requests is too many anonymously")
+            let fifty = "[" + Array(repeating: #"{"url":"/p/\#(id)","method":"GET"}"#, count: 49).joined(separator: ",")
+                + #",{"url":"/p/\#(large)","method":"GET"}]"#
+            let reply = try await anonymous.post("/system/batch", [("requests", fifty)])
+            #expect(reply.status == 200)
+            let results = try #require(reply.object["results"] as? [[String: Any]])
+            let statuses = results.map { $0["status"] as? Int ?? 0 }
+            #expect(statuses.count == 50 && statuses.first == 200)
+            #expect(statuses.allSatisfy { $0 == 200 || $0 == 413 } && statuses.last == 413)
+            #expect(statuses.filter { $0 == 200 }.count < 10, "the budget stops the downloads early")
+            // Each body is written with JSON escapes (up to six bytes a byte): the budget counts them.
+            #expect(reply.body.count < (256 << 10) + 50 * 1024, "the reply stays near its budget: \(reply.body.count) bytes")
         }
     }
 }

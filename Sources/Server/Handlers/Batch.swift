@@ -3,11 +3,6 @@ import HTTPTypes
 import Repository
 
 extension OakenService {
-    /// Most inner requests one batch may carry.
-    static let maximumBatchSize = 500
-    /// The largest file an inner request may download.
-    static let maximumInnerDownload: Int64 = 8 << 20
-
     /// The bytes of a file range.
     private static func read(_ file: FileBody) throws -> [UInt8] {
         let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: file.path))
@@ -28,8 +23,10 @@ extension OakenService {
         guard case .array(let requests) = try JSONValue.parse(text, field: "requests") else {
             throw HTTPFailure.badRequest("requests must be a JSON array")
         }
-        guard requests.count <= Self.maximumBatchSize else {
-            throw HTTPFailure.badRequest("a batch holds at most \(Self.maximumBatchSize) requests")
+        let limits = options.batchLimits
+        let most = call.viewer.isAnonymous ? limits.anonymousRequests : limits.requests
+        guard requests.count <= most else {
+            throw HTTPFailure.badRequest("a batch holds at most \(most) requests")
         }
         var inner: [Result<Call, HTTPFailure>] = []
         for request in requests {
@@ -39,12 +36,18 @@ extension OakenService {
             throw HTTPFailure.methodNotAllowed("Anon users may not perform POST operations")
         }
         var results: [JSONValue] = []
+        // What the inner bodies may still add to the reply, as the reply writes them.
+        var budget = limits.replyBytes
         for (index, each) in inner.enumerated() {
             let url = requests[index].objectValue?["url"]?.stringValue ?? ""
             switch each {
             case .failure(let failure):
                 results.append(["url": .string(url), "success": false, "status": .int(Int64(failure.status.code))])
             case .success(let innerCall):
+                guard budget > 0 else {
+                    results.append(["url": .string(url), "success": false, "status": .int(Int64(HTTPResponse.Status.contentTooLarge.code))])
+                    continue
+                }
                 var reply: Reply
                 if !innerCall.isSafe && call.method == .get {
                     reply = .failure(.methodNotAllowed("a GET batch runs only GET requests"), for: innerCall)
@@ -54,19 +57,28 @@ extension OakenService {
                 // A download is streamed from disk on its own; inside a batch its bytes must
                 // be read into the answer, within a bound.
                 if let file = reply.file {
-                    if file.length > Self.maximumInnerDownload {
+                    if file.length > Int64(min(limits.innerDownload, budget)) {
                         reply = .failure(HTTPFailure(
-                            .contentTooLarge, "a download inside a batch is limited to \(Self.maximumInnerDownload) bytes"), for: innerCall)
+                            .contentTooLarge, "a download inside this batch is limited to \(min(limits.innerDownload, budget)) bytes"),
+                            for: innerCall)
                     } else {
                         reply.body = (try? Self.read(file)) ?? []
                         reply.file = nil
                     }
                 }
+                let body = JSONValue.string(String(decoding: reply.body, as: UTF8.self))
+                let cost = body.serialized.utf8.count
+                guard cost <= budget else {
+                    budget = 0
+                    results.append(["url": .string(url), "success": false, "status": .int(Int64(HTTPResponse.Status.contentTooLarge.code))])
+                    continue
+                }
+                budget -= cost
                 var headers: [String: JSONValue] = [:]
                 for (name, value) in reply.headers where name.lowercased() != "set-cookie" { headers[name] = .string(value) }
                 results.append([
                     "url": .string(url), "success": true, "status": .int(Int64(reply.status.code)),
-                    "headers": .object(headers), "body": .string(String(decoding: reply.body, as: UTF8.self)),
+                    "headers": .object(headers), "body": body,
                 ])
             }
         }
