@@ -11,6 +11,8 @@ package enum RepositoryError: Error, Equatable, CustomStringConvertible {
     case invalid(field: String, reason: String)
     /// The caller may not do this to the thing named (its path or id).
     case denied(String)
+    /// Too much of this work is queued already; the caller may try again shortly.
+    case busy
     /// A blob write went over the store's size limit and was abandoned.
     case tooLarge(limit: Int64)
     /// The file system or the database failed in a way that is not the caller's doing.
@@ -23,6 +25,7 @@ package enum RepositoryError: Error, Equatable, CustomStringConvertible {
         case .integrity(let expected, let actual): "stored bytes hash to \(actual), not \(expected)"
         case .invalid(let field, let reason): "\(field): \(reason)"
         case .denied(let what): "may not change \(what)"
+        case .busy: "too busy"
         case .tooLarge(let limit): "larger than the limit of \(limit) bytes"
         case .storage(let what): what
         }

@@ -23,11 +23,11 @@ final class LiveServer: @unchecked Sendable {
     /// a slow machine.
     static func start(
         userIDs: UserIDMode = .opaque, sessionLifetime: Duration = .seconds(20 * 60),
-        firstLoginWait: Duration = .seconds(120), configure: (inout ServerOptions) -> Void = { _ in }
+        firstLoginWait: Duration = .seconds(120), passwordCost: Int = 10, configure: (inout ServerOptions) -> Void = { _ in }
     ) async throws -> LiveServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oaken-server-\(UUID().uuidString)")
         let site = try await Site.open(
-            dataDirectory: directory.appendingPathComponent("data"), passwordHasher: PasswordHasher(costExponent: 10),
+            dataDirectory: directory.appendingPathComponent("data"), passwordHasher: PasswordHasher(costExponent: passwordCost),
             prepareDatabase: SQLiteSearchIndex.prepareDatabase)
         var options = ServerOptions()
         options.port = 0
@@ -89,10 +89,11 @@ final class LiveServer: @unchecked Sendable {
 
 /// Runs `body` against a fresh server and stops it afterwards, also when `body` throws.
 func withServer<T>(
-    userIDs: UserIDMode = .opaque, sessionLifetime: Duration = .seconds(20 * 60),
+    userIDs: UserIDMode = .opaque, sessionLifetime: Duration = .seconds(20 * 60), passwordCost: Int = 10,
     configure: (inout ServerOptions) -> Void = { _ in }, _ body: (LiveServer) async throws -> T
 ) async throws -> T {
-    let server = try await LiveServer.start(userIDs: userIDs, sessionLifetime: sessionLifetime, configure: configure)
+    let server = try await LiveServer.start(
+        userIDs: userIDs, sessionLifetime: sessionLifetime, passwordCost: passwordCost, configure: configure)
     do {
         let result = try await body(server)
         await server.stop()

@@ -58,6 +58,51 @@ import TestSupport
         }
     }
 
+    @Test func failingOnPurposeFromElsewhereLocksNobodyOut() async throws {
+        try await withServer { server in
+            let (_, id) = try await server.register("ines")
+            let attacker = server.session()
+            attacker.sourceAddress = "127.0.0.2"
+            var statuses: [Int] = []
+            for _ in 0..<7 {
+                statuses.append(try await attacker.post("/system/sling/formlogin", [("sakaiauth:un", "ines"), ("sakaiauth:pw", "guess")]).status)
+            }
+            #expect(statuses.last == 429, "the attacker's address waits")
+            let owner = server.session()
+            let login = try await owner.post("/system/sling/formlogin", [("sakaiauth:un", "ines"), ("sakaiauth:pw", "a long enough password")])
+            #expect(login.status == 200, "the owner, from another address, logs in at once")
+            #expect((try await owner.get("/system/me").object["user"] as? [String: Any])?["userid"] as? String == id)
+        }
+    }
+
+    /// Basic credentials on every request once cost a password derivation each, on an
+    /// unbounded queue: a hundred clients starved the whole server.
+    @Test func aFloodOfBasicLoginsKeepsTheServerAnswering() async throws {
+        try await withServer(passwordCost: 15) { server in
+            let (_, id) = try await server.register("kurt")
+            let good = "Basic " + Data("kurt:a long enough password".utf8).base64EncodedString()
+            let clock = ContinuousClock()
+            let started = clock.now
+            let (statuses, anonymousWait) = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<100 {
+                    group.addTask { try await server.session().get("/system/me", headers: [("Authorization", good)]).status }
+                }
+                let asked = clock.now
+                let anonymous = try await server.session().get("/system/me")
+                let wait = asked.duration(to: clock.now)
+                #expect(anonymous.status == 200)
+                var statuses: [Int] = []
+                for try await status in group { statuses.append(status) }
+                return (statuses, wait)
+            }
+            #expect(statuses.count == 100 && statuses.allSatisfy { $0 == 200 }, "\(statuses.filter { $0 != 200 })")
+            #expect(anonymousWait < .seconds(2), "an anonymous request waited \(anonymousWait) behind the logins")
+            #expect(started.duration(to: clock.now) < .seconds(20))
+            let me = try await server.session().get("/system/me", headers: [("Authorization", good)]).object
+            #expect((me["user"] as? [String: Any])?["userid"] as? String == id)
+        }
+    }
+
     @Test func nameChecksAreRateLimitedPerAddress() async throws {
         try await withServer { server in
             let prober = server.session()

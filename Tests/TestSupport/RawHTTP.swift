@@ -37,12 +37,12 @@ package enum RawHTTP {
     /// Swift's cooperative pool or of Dispatch's (both as small as the core count) would
     /// starve the server under test of the threads it needs.
     package static func exchange(
-        _ request: [UInt8], port: Int, shutdownWrite: Bool = false, timeout: Double = 30
+        _ request: [UInt8], port: Int, shutdownWrite: Bool = false, timeout: Double = 30, source: String? = nil
     ) async throws -> HTTPResult? {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
                 continuation.resume(with: Result {
-                    try exchange(request, port: port, shutdownWrite: shutdownWrite, timeout: timeout) as HTTPResult?
+                    try exchange(request, port: port, shutdownWrite: shutdownWrite, timeout: timeout, source: source) as HTTPResult?
                 })
             }
         }
@@ -50,13 +50,17 @@ package enum RawHTTP {
 
     /// Sends `request` to 127.0.0.1:`port` and reads the reply until the server closes the
     /// connection (or `timeout` passes). `nil` when no status line came back.
-    package static func exchange(_ request: [UInt8], port: Int, shutdownWrite: Bool = false, timeout: Double = 30) throws -> HTTPResult? {
-        let raw = try roundTrip(request, port: port, shutdownWrite: shutdownWrite, timeout: timeout)
+    package static func exchange(
+        _ request: [UInt8], port: Int, shutdownWrite: Bool = false, timeout: Double = 30, source: String? = nil
+    ) throws -> HTTPResult? {
+        let raw = try roundTrip(request, port: port, shutdownWrite: shutdownWrite, timeout: timeout, source: source)
         return parse(raw)
     }
 
-    package static func roundTrip(_ request: [UInt8], port: Int, shutdownWrite: Bool, timeout: Double) throws -> [UInt8] {
-        let fd = try connected(port: port, timeout: timeout)
+    package static func roundTrip(
+        _ request: [UInt8], port: Int, shutdownWrite: Bool, timeout: Double, source: String? = nil
+    ) throws -> [UInt8] {
+        let fd = try connected(port: port, timeout: timeout, source: source)
         defer { close(fd) }
         var sent = 0
         while sent < request.count {
@@ -103,9 +107,23 @@ package enum RawHTTP {
         }
     }
 
-    private static func connected(port: Int, timeout: Double) throws -> Int32 {
+    /// A socket connected to 127.0.0.1:`port`, from `source` (another loopback address, to
+    /// act as a second client machine) when given.
+    private static func connected(port: Int, timeout: Double, source: String? = nil) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else {
+                close(fd)
+                throw POSIXError(.EADDRNOTAVAIL)
+            }
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -166,6 +184,8 @@ package final class HTTPSession: @unchecked Sendable {
     /// Sent as `Referer` on non-GET requests; `nil` sends none.
     package var referer: String?
     package var extraHeaders: [(String, String)] = []
+    /// The loopback address to connect from (`127.0.0.2`, say), to act as another machine.
+    package var sourceAddress: String?
 
     package init(port: Int) {
         self.port = port
@@ -194,7 +214,7 @@ package final class HTTPSession: @unchecked Sendable {
         if !cookies.isEmpty { lines.append("Cookie: " + cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ")) }
         for (name, value) in extraHeaders + headers { lines.append("\(name): \(value)") }
         let request = Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8) + body
-        guard let result = try await RawHTTP.exchange(request, port: port) else { throw POSIXError(.EPROTO) }
+        guard let result = try await RawHTTP.exchange(request, port: port, source: sourceAddress) else { throw POSIXError(.EPROTO) }
         for cookie in result.headers("Set-Cookie") {
             let pair = cookie.split(separator: ";")[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard pair.count == 2 else { continue }

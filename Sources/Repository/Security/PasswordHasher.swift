@@ -11,11 +11,14 @@ package struct PasswordHasher: Sendable {
     package var costExponent: Int
     package var blockSize = 8
     package var parallelism = 1
+    /// Where derivations run, shared by every copy of this hasher.
+    package let gate: DerivationGate
 
     package static let standard = PasswordHasher(costExponent: 15)
 
-    package init(costExponent: Int) {
+    package init(costExponent: Int, gate: DerivationGate = DerivationGate()) {
         self.costExponent = costExponent
+        self.gate = gate
     }
 
     package struct Hash: Sendable, Equatable {
@@ -78,12 +81,10 @@ package struct PasswordHasher: Sendable {
 }
 
 extension PasswordHasher {
-    /// The key derivation is slow on purpose; it runs on a Dispatch thread so that it never
-    /// holds one of the few threads of Swift's cooperative pool, which a server needs for
-    /// everything else.
+    /// The key derivation is slow on purpose; it runs through the hasher's `DerivationGate`,
+    /// on threads of its own, so that it never holds one of the few threads of Swift's
+    /// cooperative pool and never runs more than a few at once.
     func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result(catching: work)) }
-        }
+        try await gate.run(work)
     }
 }

@@ -44,6 +44,7 @@ package struct HTTPFailure: Error, Sendable, CustomStringConvertible {
             case .conflict(let message): self.init(.conflict, message)
             case .invalid(let field, let reason): self.init(.badRequest, "\(field) \(reason)")
             case .denied(let what): self.init(.forbidden, "You may not change \(what)")
+            case .busy: self.init(.serviceUnavailable, "The server is busy; try again shortly", headers: [("Retry-After", "1")])
             case .tooLarge(let limit): self.init(.contentTooLarge, "the upload is larger than the limit of \(limit) bytes")
             case .integrity, .storage: self.init(.internalServerError, "The server could not complete the request")
             }

@@ -102,10 +102,12 @@ extension OakenService {
         return Reply(status: .ok, headers: [("Set-Cookie", cookie), ("Content-Type", "text/plain; charset=utf-8")])
     }
 
-    /// Checks a password, throttled: past a few failures for the account (or many from the
-    /// address), attempts wait, with 429 and `Retry-After`, whatever the password.
+    /// Checks a password, throttled: past a few failures for the account from this address
+    /// (or many from the address), attempts wait, with 429 and `Retry-After`, whatever the
+    /// password. The account is counted per address, so that nobody can lock its owner out
+    /// by failing on purpose from elsewhere.
     func authenticate(_ name: String, _ password: String, address: String) async throws -> User? {
-        let accountKey = name.lowercased()
+        let accountKey = name.lowercased() + "\n" + address
         if let delay = loginFailures.delay(for: accountKey) ?? addressFailures.delay(for: address) {
             let seconds = max(1, delay.components.seconds)
             throw HTTPFailure(.tooManyRequests, "Too many failed logins; try again in \(seconds) s", headers: [("Retry-After", String(seconds))])

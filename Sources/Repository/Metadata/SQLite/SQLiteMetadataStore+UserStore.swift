@@ -71,7 +71,19 @@ extension SQLiteMetadataStore {
         }
     }
 
+    /// The user whose login name and password these are, or `nil`. A success is kept for a
+    /// minute (by an HMAC of the credentials, see `VerifiedCredentials`), and concurrent
+    /// checks of the same credentials share one derivation.
     package func authenticate(loginName: String, password: String) async throws -> User? {
+        let store = self
+        let id = try await verifiedCredentials.userID(loginName: loginName, password: password) {
+            try await store.verify(loginName: loginName, password: password)?.id
+        }
+        guard let id else { return nil }
+        return try await user(id: id)
+    }
+
+    private func verify(loginName: String, password: String) async throws -> User? {
         let found: (User, PasswordHasher.Hash)? = try await database.read(through: readGate) { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: Self.credentialQuery), arguments: [loginName]) else { return nil }
             let hash = PasswordHasher.Hash(
@@ -98,6 +110,7 @@ extension SQLiteMetadataStore {
             }
             try Self.storeCredential(hash, userID: userID, at: now, in: db)
         }
+        verifiedCredentials.forget(userID: userID)
     }
 
     package func updateUser(id: String, _ change: UserChange) async throws -> User {

@@ -10,6 +10,8 @@ package struct SQLiteMetadataStore: Sendable {
     package let passwordHasher: PasswordHasher
     /// Every read goes through here (see `ReadGate`).
     package let readGate: ReadGate
+    /// Logins verified a moment ago (see `VerifiedCredentials`).
+    let verifiedCredentials = VerifiedCredentials()
 
     /// Opens (creating if needed) the database file. Call `migrate()` before use.
     /// `prepareDatabase` runs on every connection as it opens (another layer's SQLite
