@@ -135,9 +135,14 @@ package struct OakenResponder: HTTPResponder {
                 body = bytes
             }
         }
-        return Call(
+        var call = Call(
             method: method, path: path, parameters: parameters, headers: request.headers, viewer: viewer, body: body,
             upload: upload)
+        let options = service.options
+        call.isSecure = options.secureCookies
+            || (options.trustedProxies.contains(context.remoteAddress)
+                && request.headers[.init("X-Forwarded-Proto")!]?.lowercased() == "https")
+        return call
     }
 
     /// The session cookie's user, else HTTP Basic credentials (for scripts), else anonymous.

@@ -26,6 +26,11 @@ package struct ServerOptions: Sendable {
     /// How long an account (or an address) waits after its allowance of failed logins; the
     /// wait doubles with each further failure.
     package var firstLoginWait = Duration.seconds(1)
+    /// Mark the session cookie `Secure` on every answer: the site is served over HTTPS.
+    package var secureCookies = false
+    /// Reverse proxies (by address) whose `X-Forwarded-Proto: https` marks a request as
+    /// secure, so that its session cookie is `Secure`.
+    package var trustedProxies: Set<String> = []
 
     package init() {}
 }

@@ -36,6 +36,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var limits: ExtractionOptions
 
+    @Flag(name: .customLong("secure-cookies"), help: "Mark the session cookie Secure (the site is served over HTTPS).")
+    var secureCookies = false
+
+    @Option(name: .customLong("trusted-proxy"), help: "The address of a reverse proxy whose X-Forwarded-Proto is believed (repeatable); its https requests get a Secure session cookie.")
+    var trustedProxies: [String] = []
+
     func run() async throws {
         guard let mode = UserIDMode(rawValue: userIDs) else {
             throw ValidationError("--user-ids takes opaque or login, not '\(userIDs)'")
@@ -44,6 +50,8 @@ struct ServeCommand: AsyncParsableCommand {
         options.host = host
         options.port = port
         options.userIDs = mode
+        options.secureCookies = secureCookies
+        options.trustedProxies = Set(trustedProxies)
         if let limit = try site.configuration().maximumUploadSize { options.maximumUploadSize = limit }
         if let ui {
             let url = URL(fileURLWithPath: ui).standardizedFileURL

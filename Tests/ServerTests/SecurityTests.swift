@@ -1,4 +1,5 @@
 import Foundation
+import Server
 import Testing
 import TestSupport
 
@@ -100,6 +101,52 @@ import TestSupport
             #expect(started.duration(to: clock.now) < .seconds(20))
             let me = try await server.session().get("/system/me", headers: [("Authorization", good)]).object
             #expect((me["user"] as? [String: Any])?["userid"] as? String == id)
+        }
+    }
+
+    @Test func theUIFolderServesNothingALinkLeadsOutOf() async throws {
+        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("oaken-outside-\(UUID().uuidString)")
+        let ui = FileManager.default.temporaryDirectory.appendingPathComponent("oaken-ui-\(UUID().uuidString)")
+        defer {
+            try? FileManager.default.removeItem(at: outside)
+            try? FileManager.default.removeItem(at: ui)
+        }
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: ui.appendingPathComponent("dev/lib"), withIntermediateDirectories: true)
+        try Data("secret outside".utf8).write(to: outside.appendingPathComponent("secret.txt"))
+        try Data("inside".utf8).write(to: ui.appendingPathComponent("dev/lib/inside.txt"))
+        let manager = FileManager.default
+        try manager.createSymbolicLink(atPath: ui.appendingPathComponent("dev/escape.txt").path, withDestinationPath: outside.appendingPathComponent("secret.txt").path)
+        try manager.createSymbolicLink(atPath: ui.appendingPathComponent("dev/away").path, withDestinationPath: outside.path)
+        try manager.createSymbolicLink(atPath: ui.appendingPathComponent("dev/alias.txt").path, withDestinationPath: "lib/inside.txt")
+        try await withServer(configure: { $0.uiDirectory = ui }) { server in
+            let browser = server.session()
+            #expect(try await browser.get("/dev/lib/inside.txt").text == "inside")
+            #expect(try await browser.get("/dev/alias.txt").text == "inside", "a link inside the tree is followed")
+            for target in ["/dev/escape.txt", "/dev/away/secret.txt"] {
+                let reply = try await browser.get(target)
+                #expect(reply.status == 404 && !reply.text.contains("secret outside"), "\(target)")
+            }
+        }
+    }
+
+    @Test func theSessionCookieIsSecureOverHTTPS() async throws {
+        try await withServer(configure: { $0.trustedProxies = ["127.0.0.1"] }) { server in
+            _ = try await server.register("lena")
+            let fields = [("sakaiauth:un", "lena"), ("sakaiauth:pw", "a long enough password")]
+            let proxied = try await server.session().post("/system/sling/formlogin", fields, headers: [("X-Forwarded-Proto", "https")])
+            #expect(proxied.header("Set-Cookie")?.contains("; Secure") == true)
+            let plain = try await server.session().post("/system/sling/formlogin", fields)
+            #expect(plain.status == 200 && plain.header("Set-Cookie")?.contains("Secure") == false)
+            let untrusted = server.session()
+            untrusted.sourceAddress = "127.0.0.3"
+            let spoofed = try await untrusted.post("/system/sling/formlogin", fields, headers: [("X-Forwarded-Proto", "https")])
+            #expect(spoofed.status == 200 && spoofed.header("Set-Cookie")?.contains("Secure") == false, "only a trusted proxy is believed")
+        }
+        try await withServer(configure: { $0.secureCookies = true }) { server in
+            _ = try await server.register("lena")
+            let login = try await server.session().post("/system/sling/formlogin", [("sakaiauth:un", "lena"), ("sakaiauth:pw", "a long enough password")])
+            #expect(login.header("Set-Cookie")?.contains("; Secure") == true)
         }
     }
 

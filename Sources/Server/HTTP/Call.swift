@@ -57,6 +57,8 @@ package struct Call: Sendable {
     package var upload: Upload?
     /// Set when the call runs inside `/system/batch`.
     package var isInner = false
+    /// Whether the client reached the site over HTTPS (directly, or through a trusted proxy).
+    package var isSecure = false
 
     package var isSafe: Bool { method == .get || method == .head }
 

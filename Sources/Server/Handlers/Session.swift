@@ -95,7 +95,7 @@ extension OakenService {
             throw HTTPFailure(.unauthorized, "The user name or password is wrong")
         }
         let token = try await sessions.create(userID: user.id)
-        let cookie = "\(Self.sessionCookie)=\(token); Path=/; HttpOnly; SameSite=Lax"
+        let cookie = "\(Self.sessionCookie)=\(token); Path=/; HttpOnly; SameSite=Lax" + (call.isSecure ? "; Secure" : "")
         if let target = call.parameters["url"], Self.isLocalRedirect(target) {
             return Reply(status: .found, headers: [("Set-Cookie", cookie), ("Location", target)])
         }
@@ -129,7 +129,8 @@ extension OakenService {
         }
         let target = call.parameters["resource"].flatMap { Self.isLocalRedirect($0) ? $0 : nil } ?? "/"
         return Reply(status: .found, headers: [
-            ("Set-Cookie", "\(Self.sessionCookie)=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"), ("Location", target),
+            ("Set-Cookie", "\(Self.sessionCookie)=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0" + (call.isSecure ? "; Secure" : "")),
+            ("Location", target),
         ])
     }
 

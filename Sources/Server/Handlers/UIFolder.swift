@@ -7,26 +7,43 @@ import Synchronization
 /// from it (`widgets.json`, the world templates).
 final class UIFolder: Sendable {
     let root: URL
+    /// The root with every symbolic link resolved: what a served file's real path must be under.
+    private let realRoot: String
     private let widgetsCache = Mutex<JSONValue?>(nil)
 
     init(root: URL) {
         self.root = root.standardizedFileURL
+        realRoot = Self.realPath(self.root.path) ?? self.root.path
+    }
+
+    /// The real path of `path` (every link resolved), or `nil` when it does not exist.
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// The real path of a file or folder in the tree, or `nil` when it is missing or lies,
+    /// through a symbolic link, outside the root.
+    private func contained(_ url: URL) -> String? {
+        guard url.path.hasPrefix(root.path + "/"), let real = Self.realPath(url.path) else { return nil }
+        return real.hasPrefix(realRoot + "/") ? real : nil
     }
 
     /// The file at a URL path, with its type, an ETag and `304` for a matching
     /// `If-None-Match`; `nil` when there is no such file.
     func file(at path: String, headers: HTTPFields) throws -> Reply? {
         let url = root.appendingPathComponent(String(path.dropFirst())).standardizedFileURL
-        guard url.path.hasPrefix(root.path + "/") else { return nil }
+        guard let real = contained(url) else { return nil }
         var info = stat()
-        guard stat(url.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        guard stat(real, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
         let etag = "\"\(String(info.st_size, radix: 16))-\(String(info.st_mtim.tv_sec, radix: 16))-\(String(info.st_mtim.tv_nsec, radix: 16))\""
         var reply = Reply(headers: [("ETag", etag), ("Cache-Control", "no-cache")])
         if Reply.matches(ifNoneMatch: headers[.ifNoneMatch], etag: etag) {
             reply.status = .notModified
             return reply
         }
-        guard info.st_size <= 64 << 20, let data = FileManager.default.contents(atPath: url.path) else { return nil }
+        guard info.st_size <= 64 << 20, let data = FileManager.default.contents(atPath: real) else { return nil }
         reply.headers.append(("Content-Type", Self.mediaType(of: url.pathExtension)))
         if ["html", "htm", "svg", "xml"].contains(url.pathExtension.lowercased()) == false {
             reply.headers.append(("Content-Disposition", "inline"))
@@ -45,7 +62,7 @@ final class UIFolder: Sendable {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
             for name in names.sorted() {
                 let config = folder.appendingPathComponent(name).appendingPathComponent("config.json")
-                guard let data = FileManager.default.contents(atPath: config.path),
+                guard let real = contained(config), let data = FileManager.default.contents(atPath: real),
                     let value = try? Self.parseLeniently(String(decoding: data, as: UTF8.self)), case .object = value
                 else { continue }
                 widgets[name] = value
@@ -65,7 +82,7 @@ final class UIFolder: Sendable {
         guard base.path.hasPrefix(root.appendingPathComponent("var/templates").path) else { return nil }
         var object: [String: JSONValue] = [:]
         var found = false
-        if let data = FileManager.default.contents(atPath: base.path + ".json"),
+        if let file = contained(URL(fileURLWithPath: base.path + ".json")), let data = FileManager.default.contents(atPath: file),
             case .object(let properties)? = try? Self.parseLeniently(String(decoding: data, as: UTF8.self))
         {
             found = true
@@ -74,10 +91,10 @@ final class UIFolder: Sendable {
             }
         }
         var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: base.path, isDirectory: &isFolder), isFolder.boolValue {
+        if let folder = contained(base), FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue {
             found = true
             if depth ?? 1 > 0 {
-                let entries = (try? FileManager.default.contentsOfDirectory(atPath: base.path)) ?? []
+                let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
                 var children = Set<String>()
                 for entry in entries where !entry.hasPrefix(".") {
                     if entry.hasSuffix(".json") { children.insert(String(entry.dropLast(5))) }
