@@ -15,27 +15,10 @@ extension OakenService {
         let viewer = call.viewer
         let me = viewer.userID
 
-        // Which items with activity the caller may read gives the exact total.
-        let counts = try await metadata.activityCounts(excludingActor: me)
-        let readable = try await index.readableItems(Set(counts.keys), viewer: viewer.searchViewer)
-        let total = readable.reduce(0) { $0 + counts[$1, default: 0] }
-
-        // The page: newest first, the caller's readable ones only.
-        var skip = offset
-        var shown: [Activity] = []
-        var before: (Int64, Int64)?
-        while shown.count < pageSize {
-            let batch = try await metadata.activities(excludingActor: me, before: before, limit: 200)
-            for activity in batch where readable.contains(activity.itemID) {
-                if skip > 0 {
-                    skip -= 1
-                } else if shown.count < pageSize {
-                    shown.append(activity)
-                }
-            }
-            guard let last = batch.last, batch.count == 200 else { break }
-            before = (last.createdAt, last.id)
-        }
+        // The items with activity that the caller may read (the search catalog's rule), then
+        // the exact total and the page, from SQL.
+        let readable = try await index.readableItems(try await metadata.itemsWithActivity(), viewer: viewer.searchViewer)
+        let (shown, total) = try await metadata.activities(onItems: readable, excludingActor: me, limit: pageSize, offset: offset)
 
         let records = try await metadata.itemRecords(ids: Array(Set(shown.map(\.itemID))))
         var actors: [String: JSONValue] = [:]

@@ -12,36 +12,34 @@ package struct Activity: Sendable, Equatable {
 }
 
 extension SQLiteMetadataStore {
-    /// How many activities each item has, leaving out those of `actor`.
-    package func activityCounts(excludingActor actor: String?) async throws -> [String: Int] {
+    /// The items that have activities (read from the index on `activity.itemId`, without
+    /// touching the activities themselves).
+    package func itemsWithActivity() async throws -> Set<String> {
         try await database.read(through: readGate) { db in
-            var counts: [String: Int] = [:]
-            let rows = try Row.fetchCursor(
-                db.cachedStatement(sql: """
-                    SELECT itemId, count(*) FROM activity
-                    WHERE itemId IS NOT NULL AND actorId IS NOT ? GROUP BY itemId
-                    """),
-                arguments: [actor])
-            while let row = try rows.next() { counts[row[0]] = row[1] }
-            return counts
+            Set(try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT itemId FROM activity WHERE itemId IS NOT NULL")))
         }
     }
 
-    /// Activities on items, newest first, leaving out those of `actor`: `limit` of them
-    /// older than `before` (an activity's `createdAt` and `id`), or the newest.
-    package func activities(excludingActor actor: String?, before: (Int64, Int64)?, limit: Int) async throws -> [Activity] {
-        try await database.read(through: readGate) { db in
-            try Row.fetchAll(
+    /// The activities on `items`, newest first, leaving out those of `actor`: one page of
+    /// them (`limit` after `offset`), and how many there are in all. Counted and paged in SQL.
+    package func activities(
+        onItems items: Set<String>, excludingActor actor: String?, limit: Int, offset: Int
+    ) async throws -> (page: [Activity], total: Int) {
+        let json = Self.jsonArray(items.sorted())
+        return try await database.read(through: readGate) { db in
+            let filter = "FROM activity WHERE itemId IN (SELECT value FROM json_each(?)) AND actorId IS NOT ?"
+            let total = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) " + filter), arguments: [json, actor]) ?? 0
+            let page = try Row.fetchAll(
                 db.cachedStatement(sql: """
-                    SELECT id, actorId, itemId, appId, templateId, messageKey, createdAt FROM activity
-                    WHERE itemId IS NOT NULL AND actorId IS NOT ? AND (createdAt, id) < (?, ?)
-                    ORDER BY createdAt DESC, id DESC LIMIT ?
+                    SELECT id, actorId, itemId, appId, templateId, messageKey, createdAt \(filter)
+                    ORDER BY createdAt DESC, id DESC LIMIT ? OFFSET ?
                     """),
-                arguments: [actor, before?.0 ?? Int64.max, before?.1 ?? Int64.max, limit]
+                arguments: [json, actor, max(0, limit), max(0, offset)]
             ).map {
                 Activity(
                     id: $0[0], actorID: $0[1], itemID: $0[2], appID: $0[3], templateID: $0[4], messageKey: $0[5], createdAt: $0[6])
             }
+            return (page, total)
         }
     }
 }

@@ -47,10 +47,12 @@ extension SQLiteMetadataStore {
     ) async throws -> (entries: [DirectoryEntry], total: Int) {
         let words = words.map { $0.lowercased().filter { $0 != "%" && $0 != "_" && $0 != "\\" } }.filter { !$0.isEmpty }
         return try await database.read(through: readGate) { db in
-            var found: [DirectoryEntry] = []
+            // Each kind is counted, and only the page's rows are read, in SQL: users first,
+            // then groups, as one list.
+            var queries: [(sql: String, order: String, arguments: [any DatabaseValueConvertible], make: (String) -> DirectoryEntry)] = []
             if users {
                 // The site's own administrator account is nobody to share with.
-                var sql = "SELECT id FROM user WHERE loginName != ?"
+                var sql = "FROM user WHERE loginName != ?"
                 var arguments: [any DatabaseValueConvertible] = [Site.administratorLoginName]
                 if let group {
                     sql += """
@@ -64,11 +66,10 @@ extension SQLiteMetadataStore {
                     sql += " AND (" + Array(repeating: one, count: words.count).joined(separator: anyWord ? " OR " : " AND ") + ")"
                     for word in words { arguments += [word + "%", word + "%", "% " + word + "%", "%-" + word + "%"] }
                 }
-                sql += " ORDER BY lower(lastName), lower(firstName), id"
-                found += try String.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { .user($0) }
+                queries.append((sql, " ORDER BY lower(lastName), lower(firstName), id", arguments, DirectoryEntry.user))
             }
             if groups {
-                var sql = "SELECT id FROM userGroup WHERE parentId IS NULL"
+                var sql = "FROM userGroup WHERE parentId IS NULL"
                 var arguments: [any DatabaseValueConvertible] = []
                 if !viewer.isAdministrator {
                     sql += " AND (visibility = 'public'"
@@ -80,11 +81,25 @@ extension SQLiteMetadataStore {
                     sql += " AND (" + Array(repeating: "lower(title) LIKE ?", count: words.count).joined(separator: anyWord ? " OR " : " AND ") + ")"
                     for word in words { arguments.append("%" + word + "%") }
                 }
-                sql += " ORDER BY lower(title), id"
-                found += try String.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { .group($0) }
+                queries.append((sql, " ORDER BY lower(title), id", arguments, DirectoryEntry.group))
             }
-            let start = min(max(0, offset), found.count)
-            return (Array(found[start..<min(found.count, start + max(0, limit))]), found.count)
+            var entries: [DirectoryEntry] = []
+            var total = 0
+            var skip = max(0, offset)
+            var room = max(0, limit)
+            for query in queries {
+                let count = try Int.fetchOne(db, sql: "SELECT count(*) " + query.sql, arguments: StatementArguments(query.arguments)) ?? 0
+                total += count
+                if room > 0, skip < count {
+                    let ids = try String.fetchAll(
+                        db, sql: "SELECT id " + query.sql + query.order + " LIMIT ? OFFSET ?",
+                        arguments: StatementArguments(query.arguments + [room, skip]))
+                    entries += ids.map(query.make)
+                    room -= ids.count
+                }
+                skip = max(0, skip - count)
+            }
+            return (entries, total)
         }
     }
 }
