@@ -108,6 +108,18 @@ def golden(out):
               '<meta charset="utf-8">', "").encode())
     write(os.path.join(out, "notes.md"), "# Lecture notes\n\nThe *Krebs cycle* runs in the matrix.\n".encode())
     write(os.path.join(out, "latin1.txt"), "Se\u00f1or Mu\u00f1oz ate a cr\u00eape.\n".encode("latin-1"))
+    # XHTML as DocBook and many manuals write it: an XML declaration, then the XHTML doctype.
+    write(os.path.join(out, "xhtml.html"), (
+        '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
+        '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">\n'
+        '<html xmlns="http://www.w3.org/1999/xhtml"><head>'
+        '<meta http-equiv="Content-Type" content="text/html; charset=UTF-8" />'
+        '<title>Chapter 9. Functions and Operators</title></head><body>'
+        '<div class="chapter"><h2 class="title">Functions and Operators</h2>'
+        '<p>Logical operators combine <code class="literal">boolean</code> values; na\u00efve readers skip this.</p>'
+        '<script type="text/javascript">var hidden = "never indexed";</script>'
+        '</div></body></html>\n').encode())
 
 
 def zipf_words(rng, size):

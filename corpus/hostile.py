@@ -122,3 +122,8 @@ def hostile(out):
           b"<html><body>" + b"<div>" * depth + b"deeply nested words" + b"</div>" * depth + b"</body></html>")
     write(out, "deflate-bomb.pdf", deflate_bomb_pdf(600 << 20))
     write(out, "invalid-utf8.txt", b"valid start \xff\xfe\xc3\x28 broken \xe2\x82 sequences end\n")
+    # One element with 200,000 attributes (2.3 MB): libxml2 checks each new attribute against
+    # all the earlier ones and walks the list to append it, quadratic in the count.
+    attributes = b"".join(b' a%d="x"' % i for i in range(200_000))
+    write(out, "many-attributes.html",
+          b"<html><body><div" + attributes + b">attribute flood survivor</div></body></html>")

@@ -151,13 +151,13 @@ struct IndexCommand: AsyncParsableCommand {
 
 /// Limits on extraction, shared by the commands that extract.
 struct ExtractionOptions: ParsableArguments {
-    @Option(help: "Seconds one PDF may take before its worker is killed.")
-    var timeout: Double = ExtractionLimits.standard.pdfTimeout
+    @Option(help: "Seconds one PDF or HTML document may take before its worker is killed.")
+    var timeout: Double = ExtractionLimits.standard.timeout
 
     @Option(help: "Text kept per document, in UTF-8 bytes (e.g. 4M); the rest is dropped and the cut recorded.")
     var maxText: String = "4M"
 
-    @Option(help: "Address space of a PDF worker, e.g. 1G.")
+    @Option(help: "Address space of an extraction worker, e.g. 1G.")
     var workerMemory: String = "2G"
 
     func extractor() throws -> DocumentExtractor {
@@ -165,13 +165,13 @@ struct ExtractionOptions: ParsableArguments {
             throw ValidationError("--worker-memory takes a size such as 1G")
         }
         var limits = ExtractionLimits.standard
-        limits.pdfTimeout = timeout
+        limits.timeout = timeout
         guard let text = AppConfiguration.parseSize(maxText), text <= Int.max else {
             throw ValidationError("--max-text takes a size such as 4M")
         }
         limits.maximumTextBytes = Int(text)
-        limits.pdfAddressSpace = memory
-        return DocumentExtractor(pdf: PDFWorker(command: [Executable.path, "extract-worker"]), limits: limits)
+        limits.addressSpace = memory
+        return DocumentExtractor.isolated(executable: Executable.path, limits: limits)
     }
 }
 
@@ -184,14 +184,15 @@ enum Executable {
     }()
 }
 
-/// `oaken extract-worker`: a PDF worker process for the indexer (see `PDFWorker`).
+/// `oaken extract-worker`: an extraction worker process for the indexer and the server (see
+/// `WorkerExtractor`).
 struct ExtractWorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "extract-worker", abstract: "Extract PDFs for the indexer.", shouldDisplay: false)
+        commandName: "extract-worker", abstract: "Extract PDFs and HTML for the indexer.", shouldDisplay: false)
 
     @Option var addressSpace: Int64
 
     func run() throws {
-        PDFWorker.serve(addressSpace: addressSpace)
+        WorkerExtractor.serve(addressSpace: addressSpace)
     }
 }

@@ -27,6 +27,17 @@ import Testing
         #expect(text.pages.joined().contains("Crème brûlée and naïve résumés."))
     }
 
+    /// An XML declaration before the XHTML doctype (DocBook's manuals, the PostgreSQL one among
+    /// them) once made a page `unsupported`.
+    @Test func xhtmlIsReadAsHTML() throws {
+        let result = DocumentExtractor(pdf: PDFTextExtractor(), limits: limits).extract(fileAt: CorpusFiles.golden("xhtml.html"))
+        #expect(result.outcome == .indexed && result.mediaType == "application/xhtml+xml")
+        #expect(result.text?.title == "Chapter 9. Functions and Operators")
+        let body = result.text?.pages.joined() ?? ""
+        #expect(body.contains("Logical operators combine") && body.contains("naïve readers"))
+        #expect(!body.contains("never indexed"))
+    }
+
     @Test func aByteOrderMarkMakesUTF8WithoutADeclaration() throws {
         let text = try HTMLTextExtractor().extract(fileAt: CorpusFiles.golden("utf8-bom.html"), limits: limits)
         #expect(text.title == "Grüße")

@@ -18,6 +18,7 @@ import Testing
         ("invalid-utf8.txt", .indexed),
         ("pdf-named-html.html", .indexed),
         ("html-named-pdf.pdf", .indexed),
+        ("many-attributes.html", .indexed),
     ])
     func eachHostileInputHasItsOutcome(file: String, expected: ExtractionOutcome) {
         let result = extractor.extract(fileAt: CorpusFiles.hostile(file))
@@ -34,6 +35,24 @@ import Testing
     @Test func deeplyNestedHTMLKeepsItsText() {
         let result = extractor.extract(fileAt: CorpusFiles.hostile("nested-100000.html"))
         #expect(result.text?.pages.joined().contains("deeply nested words") == true)
+    }
+
+    /// 200,000 attributes on one element kept libxml2 busy for minutes (quadratic in the
+    /// count); past 64 on an element they are dropped before parsing, and the text stays.
+    @Test func anAttributeFloodCostsOnlyItsBytes() {
+        let result = extractor.extract(fileAt: CorpusFiles.hostile("many-attributes.html"))
+        #expect(result.outcome == .indexed)
+        #expect(result.text?.pages.joined() == "attribute flood survivor")
+    }
+
+    @Test func attributesPastTheLimitAreDroppedAndNothingElse() {
+        let page = #"<p class="a" id='b' data-x=c hidden>one <b x="1" y="2" z="3">two</b> <!-- <i a=1 b=2 c=3> --></p>"#
+            + #"<script>if (a < b) { s = "<q a=1 b=2 c=3>" }</script><em a="1>2" b c=3 d>three</em>"#
+        let limited = String(decoding: AttributeLimit.apply(Data(page.utf8), maximum: 2), as: UTF8.self)
+        #expect(limited == #"<p class="a" id='b' >one <b x="1" y="2" >two</b> <!-- <i a=1 b=2 c=3> --></p>"#
+            + #"<script>if (a < b) { s = "<q a=1 b=2 c=3>" }</script><em a="1>2" b >three</em>"#)
+        let untouched = Data("<p a=1>short</p>".utf8)
+        #expect(AttributeLimit.apply(untouched, maximum: 2) == untouched)
     }
 
     @Test func invalidUTF8IsReadAsLatin1() {

@@ -13,6 +13,8 @@ import Testing
         ("<p>a fragment</p>", "text/html"),
         ("<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\"/>", "image/svg+xml"),
         ("<?xml version=\"1.0\"?><feed/>", "application/xml"),
+        ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\" \"x\">\n<html>", "application/xhtml+xml"),
+        ("<?xml version=\"1.0\"?>\n<!-- generated -->\n<html xmlns=\"http://www.w3.org/1999/xhtml\">", "application/xhtml+xml"),
         ("Plain notes about <html> tags, in prose.", "text/plain"),
         ("# Heading\n\nMarkdown *is* text.", "text/plain"),
         ("Latin-1 caf\u{E9} is text too", "text/plain"),

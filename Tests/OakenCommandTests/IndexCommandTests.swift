@@ -28,12 +28,17 @@ import Testing
 
     @Test func everyHostileInputGetsItsOutcomeAndTheIndexerGoesOn() throws {
         let report = directory.appendingPathComponent("report.tsv")
-        // The deflate bomb takes poppler many seconds of parsing: the time limit stops it.
+        // The deflate bomb takes poppler many seconds of parsing: the time limit stops it. The
+        // whole folder is done well within two minutes on two workers: no file holds up the run.
+        let clock = ContinuousClock()
+        let started = clock.now
         let run = try oaken.run([
             "index", Self.corpus.appendingPathComponent("hostile").path, "--report", report.path, "--visibility", "public",
-            "--timeout", "3",
+            "--timeout", "3", "--jobs", "2",
         ])
+        let elapsed = started.duration(to: clock.now)
         #expect(run.status == 0, "\(run.error)")
+        #expect(elapsed < .seconds(120), "the hostile folder took \(elapsed)")
         #expect(try outcomes(report) == [
             "truncated.pdf": "damaged",
             "zero-bytes.pdf": "empty-text",
@@ -45,13 +50,15 @@ import Testing
             "pdf-named-html.html": "indexed",
             "html-named-pdf.pdf": "indexed",
             "deflate-bomb.pdf": "timed-out",
+            "many-attributes.html": "indexed",
         ])
         let search = try oaken.run(["search", "tectonic", "--json"])
         #expect(search.output.contains("\"total\":1"), "the PDF named .html is searchable: \(search.output)")
         #expect(try oaken.run(["search", "secret"]).output.hasPrefix("0 items"), "the encrypted PDF's text leaked")
     }
 
-    @Test func aPDFOverItsTimeLimitIsKilledAndCountedAsTimedOut() throws {
+    /// PDFs and HTML alike run in worker processes under the wall-clock limit.
+    @Test func aDocumentOverItsTimeLimitIsKilledAndCountedAsTimedOut() throws {
         let report = directory.appendingPathComponent("report.tsv")
         let folder = directory.appendingPathComponent("in")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -61,7 +68,7 @@ import Testing
         }
         let run = try oaken.run(["index", folder.path, "--timeout", "0.001", "--report", report.path])
         #expect(run.status == 0, "\(run.error)")
-        #expect(try outcomes(report) == ["thousands-of-empty-pages.pdf": "timed-out", "entity-bomb.html": "indexed"])
+        #expect(try outcomes(report) == ["thousands-of-empty-pages.pdf": "timed-out", "entity-bomb.html": "timed-out"])
     }
 
     @Test func theSamePDFUnderFiftyNamesIsExtractedOnceAndFoundFiftyTimes() throws {

@@ -16,6 +16,13 @@ final class LiveServer: @unchecked Sendable {
     let port: Int
     private let task: Task<Void, any Error>
 
+    /// The `oaken` binary built beside the test bundle, whose `extract-worker` mode the
+    /// server's isolated extraction starts.
+    static let oakenBinary: String = {
+        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return me.deletingLastPathComponent().appendingPathComponent("oaken").path
+    }()
+
     static let fixtureUI = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/ui")
 
@@ -23,7 +30,8 @@ final class LiveServer: @unchecked Sendable {
     /// a slow machine.
     static func start(
         userIDs: UserIDMode = .opaque, sessionLifetime: Duration = .seconds(20 * 60),
-        firstLoginWait: Duration = .seconds(120), passwordCost: Int = 10, configure: (inout ServerOptions) -> Void = { _ in }
+        firstLoginWait: Duration = .seconds(120), passwordCost: Int = 10, extractor: DocumentExtractor? = nil,
+        configure: (inout ServerOptions) -> Void = { _ in }
     ) async throws -> LiveServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oaken-server-\(UUID().uuidString)")
         let site = try await Site.open(
@@ -42,7 +50,7 @@ final class LiveServer: @unchecked Sendable {
         try index.prepare()
         let extraction = BackgroundExtraction(
             workers: ExtractionWorkers(
-                index: index, blobs: site.blobs, extractor: DocumentExtractor(pdf: PDFTextExtractor(), limits: .standard)),
+                index: index, blobs: site.blobs, extractor: extractor ?? DocumentExtractor(pdf: PDFTextExtractor(), limits: .standard)),
             concurrency: 2
         ) { error in Issue.record("extraction failed: \(error)") }
         let service = OakenService(site: site, options: options, logger: logger, extraction: extraction)

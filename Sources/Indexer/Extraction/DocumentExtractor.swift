@@ -28,12 +28,22 @@ package struct DocumentExtractor: Sendable {
     package let text: any TextExtractor
     package let limits: ExtractionLimits
 
-    /// `pdf` is normally a `PDFWorker`, so that poppler runs out of process.
-    package init(pdf: any TextExtractor, limits: ExtractionLimits = .standard) {
+    /// `pdf` and `html` are normally `WorkerExtractor`s, so that poppler and libxml2 run out
+    /// of process, each document under a wall-clock and memory limit.
+    package init(pdf: any TextExtractor, html: any TextExtractor = HTMLTextExtractor(), limits: ExtractionLimits = .standard) {
         self.pdf = pdf
-        self.html = HTMLTextExtractor()
+        self.html = html
         self.text = PlainTextExtractor()
         self.limits = limits
+    }
+
+    /// PDFs and HTML extracted by workers of the `oaken` binary at `executable`
+    /// (`oaken extract-worker`).
+    package static func isolated(executable: String, limits: ExtractionLimits = .standard) -> DocumentExtractor {
+        let command = [executable, "extract-worker"]
+        return DocumentExtractor(
+            pdf: WorkerExtractor(command: command, format: .pdf), html: WorkerExtractor(command: command, format: .html),
+            limits: limits)
     }
 
     package func extract(fileAt path: String) -> ExtractionResult {
@@ -45,7 +55,7 @@ package struct DocumentExtractor: Sendable {
         let extractor: any TextExtractor
         switch mediaType {
         case "application/pdf": extractor = pdf
-        case "text/html": extractor = html
+        case "text/html", "application/xhtml+xml": extractor = html
         case "text/plain": extractor = text
         default:
             return ExtractionResult(outcome: .unsupported, mediaType: mediaType, text: nil, detail: nil)
@@ -64,7 +74,7 @@ package struct DocumentExtractor: Sendable {
             case .damaged(let why): return ExtractionResult(outcome: .damaged, mediaType: mediaType, detail: why)
             case .tooLarge(let size): return ExtractionResult(outcome: .tooLarge, mediaType: mediaType, detail: "\(size) bytes")
             case .timedOut:
-                return ExtractionResult(outcome: .timedOut, mediaType: mediaType, detail: "over \(limits.pdfTimeout) s")
+                return ExtractionResult(outcome: .timedOut, mediaType: mediaType, detail: "over \(limits.timeout) s")
             case .crashed(let why): return ExtractionResult(outcome: .crashed, mediaType: mediaType, detail: why)
             }
         }

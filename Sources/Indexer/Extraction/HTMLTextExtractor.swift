@@ -26,6 +26,7 @@ package struct HTMLTextExtractor: TextExtractor {
     }
 
     static func extract(_ data: Data, limits: ExtractionLimits) throws(ExtractionFailure) -> ExtractedText {
+        let data = AttributeLimit.apply(data)
         let encoding = CharsetSniffer.encoding(of: data)
         let options = HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NONET.rawValue | HTML_PARSE_NOERROR.rawValue
             | HTML_PARSE_NOWARNING.rawValue | HTML_PARSE_COMPACT.rawValue

@@ -36,7 +36,10 @@ package enum MediaTypeSniffer {
         let opening = text.leadingLowercased(upTo: 64)
         if htmlOpenings.contains(where: { opening.hasPrefix($0) }) { return "text/html" }
         if opening.hasPrefix("<?xml") {
-            return text.lowercasedPrefix(upTo: 1024).contains("<svg") ? "image/svg+xml" : "application/xml"
+            // XHTML: an XML declaration, then an HTML doctype or root element.
+            let prologue = text.lowercasedPrefix(upTo: 2048)
+            if prologue.contains("<!doctype html") || prologue.contains("<html") { return "application/xhtml+xml" }
+            return prologue.contains("<svg") ? "image/svg+xml" : "application/xml"
         }
         if opening.hasPrefix("<svg") { return "image/svg+xml" }
         return "text/plain"

@@ -4,7 +4,7 @@ import Foundation
 /// PDF through poppler-glib: the text of each page, the page count, the title and the author.
 ///
 /// Poppler is large C code with a history of crashes and hangs on hostile files, so the
-/// indexer calls this only inside a worker process (`PDFWorker`) with a time and memory limit;
+/// indexer calls this only inside a worker process (`WorkerExtractor`) with a time and memory limit;
 /// a crash costs one file. All poppler and GLib pointers stay inside `extract`.
 package struct PDFTextExtractor: TextExtractor {
     package init() {}

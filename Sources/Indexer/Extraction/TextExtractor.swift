@@ -70,24 +70,24 @@ package struct ExtractionLimits: Sendable, Equatable, Codable {
     package var maximumMarkupBytes: Int64
     /// PDFs larger than this are not opened.
     package var maximumPDFBytes: Int64
-    /// Wall-clock time one PDF may take in its worker process.
-    package var pdfTimeout: Double
-    /// Address space of a PDF worker process.
-    package var pdfAddressSpace: Int64
+    /// Wall-clock time one document may take in its worker process.
+    package var timeout: Double
+    /// Address space of a worker process.
+    package var addressSpace: Int64
 
     package static let standard = ExtractionLimits(
         maximumTextBytes: 4_000_000, maximumMarkupBytes: 64 << 20, maximumPDFBytes: 1 << 30,
-        pdfTimeout: 60, pdfAddressSpace: 2 << 30)
+        timeout: 60, addressSpace: 2 << 30)
 
     package init(
-        maximumTextBytes: Int, maximumMarkupBytes: Int64, maximumPDFBytes: Int64, pdfTimeout: Double,
-        pdfAddressSpace: Int64
+        maximumTextBytes: Int, maximumMarkupBytes: Int64, maximumPDFBytes: Int64, timeout: Double,
+        addressSpace: Int64
     ) {
         self.maximumTextBytes = maximumTextBytes
         self.maximumMarkupBytes = maximumMarkupBytes
         self.maximumPDFBytes = maximumPDFBytes
-        self.pdfTimeout = pdfTimeout
-        self.pdfAddressSpace = pdfAddressSpace
+        self.timeout = timeout
+        self.addressSpace = addressSpace
     }
 }
 

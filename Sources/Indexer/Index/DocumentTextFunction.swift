@@ -49,7 +49,7 @@ enum DocumentTextFunction {
         for page in html {
             let limits = ExtractionLimits(
                 maximumTextBytes: max(0, maximumBytes - text.utf8.count), maximumMarkupBytes: Int64(maximumBytes) * 4,
-                maximumPDFBytes: 0, pdfTimeout: 0, pdfAddressSpace: 0)
+                maximumPDFBytes: 0, timeout: 0, addressSpace: 0)
             guard limits.maximumTextBytes > 0, let extracted = try? HTMLTextExtractor.extract(Data(page.utf8), limits: limits) else { break }
             for chunk in extracted.pages {
                 if !text.isEmpty { text += "\n" }

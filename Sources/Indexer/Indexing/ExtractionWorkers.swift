@@ -25,7 +25,7 @@ package struct ExtractionWorkers: Sendable {
     }
 
     /// How long a claimed job stays ours before another process may take it over.
-    var lease: Double { extractor.limits.pdfTimeout * 2 + 60 }
+    var lease: Double { extractor.limits.timeout * 2 + 60 }
 
     /// Most jobs a worker claims and extracts at once.
     static let maximumBatchSize = 2048

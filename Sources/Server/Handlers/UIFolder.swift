@@ -18,9 +18,8 @@ final class UIFolder: Sendable {
 
     /// The real path of `path` (every link resolved), or `nil` when it does not exist.
     private static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return URL(fileURLWithPath: path).resolvingSymlinksInPath().path
     }
 
     /// The real path of a file or folder in the tree, or `nil` when it is missing or lies,

@@ -5,8 +5,9 @@ import Synchronization
 import Glibc
 #endif
 
-/// Extracts PDFs in child processes, so that a crash, hang or memory blow-up in poppler costs
-/// one file and never the indexer or the server.
+/// Extracts documents of one format (PDF through poppler, HTML through libxml2) in child
+/// processes, so that a crash, hang or memory blow-up in a parser costs one file and never the
+/// indexer or the server.
 ///
 /// The children are the `oaken` binary itself in its worker mode (`command`). Each lowers its
 /// own address-space limit at start, then extracts one document per request: a JSON line on
@@ -15,14 +16,21 @@ import Glibc
 /// extracting a small one), kept idle in a pool between requests, and replaced after a
 /// crash, a timeout, or `documentsPerProcess` documents. The parent kills a worker that
 /// passes the wall-clock limit.
-package final class PDFWorker: TextExtractor {
+package final class WorkerExtractor: TextExtractor {
+    /// What a worker extracts.
+    package enum Format: String, Codable, Sendable {
+        case pdf, html
+    }
+
     /// The program and leading arguments that start a worker.
     package let command: [String]
+    package let format: Format
     package let documentsPerProcess: Int
     private let idle = Mutex<[WorkerProcess]>([])
 
-    package init(command: [String], documentsPerProcess: Int = 500) {
+    package init(command: [String], format: Format = .pdf, documentsPerProcess: Int = 500) {
         self.command = command
+        self.format = format
         self.documentsPerProcess = documentsPerProcess
         // A worker that died leaves a broken pipe; writing to it must fail, not kill us.
         signal(SIGPIPE, SIG_IGN)
@@ -33,6 +41,7 @@ package final class PDFWorker: TextExtractor {
     }
 
     struct Request: Codable {
+        var format: Format?
         var path: String
         var maximumTextBytes: Int
         var maximumBytes: Int64
@@ -48,14 +57,14 @@ package final class PDFWorker: TextExtractor {
         if let reused = idle.withLock({ $0.popLast() }) {
             worker = reused
         } else {
-            worker = try WorkerProcess(command: command + ["--address-space", String(limits.pdfAddressSpace)])
+            worker = try WorkerProcess(command: command + ["--address-space", String(limits.addressSpace)])
         }
         let request = Request(
-            path: URL(fileURLWithPath: path).standardizedFileURL.path, maximumTextBytes: limits.maximumTextBytes,
-            maximumBytes: limits.maximumPDFBytes)
+            format: format, path: URL(fileURLWithPath: path).standardizedFileURL.path, maximumTextBytes: limits.maximumTextBytes,
+            maximumBytes: format == .pdf ? limits.maximumPDFBytes : limits.maximumMarkupBytes)
         let result: Result
         do {
-            result = try worker.run(request, timeout: limits.pdfTimeout, maximumReply: limits.maximumTextBytes * 6 + (1 << 20))
+            result = try worker.run(request, timeout: limits.timeout, maximumReply: limits.maximumTextBytes * 6 + (1 << 20))
         } catch {
             worker.stop()
             throw error
@@ -78,13 +87,16 @@ package final class PDFWorker: TextExtractor {
         var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
         setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &noCore)
         #endif
-        let extractor = PDFTextExtractor()
+        let pdf = PDFTextExtractor()
+        let html = HTMLTextExtractor()
         while let line = readLine(strippingNewline: true) {
             var result = Result()
             if let request = try? JSONDecoder().decode(Request.self, from: Data(line.utf8)) {
                 var limits = ExtractionLimits.standard
                 limits.maximumTextBytes = request.maximumTextBytes
                 limits.maximumPDFBytes = request.maximumBytes
+                limits.maximumMarkupBytes = request.maximumBytes
+                let extractor: any TextExtractor = request.format == .html ? html : pdf
                 do {
                     result.text = try extractor.extract(fileAt: request.path, limits: limits)
                 } catch {
@@ -169,7 +181,7 @@ private final class WorkerProcess: @unchecked Sendable {
         return true
     }
 
-    func run(_ request: PDFWorker.Request, timeout: Double, maximumReply: Int) throws(ExtractionFailure) -> PDFWorker.Result {
+    func run(_ request: WorkerExtractor.Request, timeout: Double, maximumReply: Int) throws(ExtractionFailure) -> WorkerExtractor.Result {
         documents += 1
         let deadline = Date().addingTimeInterval(timeout)
         guard let line = try? JSONEncoder().encode(request) else { throw .damaged("unencodable path") }
@@ -187,7 +199,7 @@ private final class WorkerProcess: @unchecked Sendable {
             throw .crashed("worker gave no readable result")
         }
         let payload = try read(length, before: deadline)
-        guard let result = try? JSONDecoder().decode(PDFWorker.Result.self, from: payload) else {
+        guard let result = try? JSONDecoder().decode(WorkerExtractor.Result.self, from: payload) else {
             throw .crashed("worker gave no readable result")
         }
         return result
