@@ -174,7 +174,8 @@ extension SQLiteSearchIndex {
         return try await database.longRead(through: readGate) { db in
             let snapshot = try catalog.snapshot(in: db)
             let bits = snapshot.principalSet(viewer.principalIDs)
-            return ids.filter { id in snapshot.keys[id].map { snapshot.readable($0, by: viewer, bits: bits) } ?? false }
+            let opens = SearchCatalog.Snapshot.Opens(viewer.rule)
+            return ids.filter { id in snapshot.keys[id].map { snapshot.readable($0, by: viewer, opens: opens, bits: bits) } ?? false }
         }
     }
 
@@ -455,10 +456,11 @@ extension SQLiteSearchIndex {
         var found = Found(count: snapshot.entries.count)
         let filtered = request.scope != nil || !tags.isEmpty || request.mimeType != nil
         let viewerBits = snapshot.principalSet(viewer.principalIDs)
+        let opens = SearchCatalog.Snapshot.Opens(viewer.rule)
         /// Decides an item on first sight: readable (the catalog's one rule), then, when the
         /// request filters, by its entry.
         func decide(_ key: Int, _ found: inout Found) {
-            if snapshot.readable(key, by: viewer, bits: viewerBits) && (!filtered || passesFilters(snapshot.entries[key]!)) {
+            if snapshot.readable(key, by: viewer, opens: opens, bits: viewerBits) && (!filtered || passesFilters(snapshot.entries[key]!)) {
                 found.add(key)
             } else {
                 found.state[key] = -1

@@ -149,13 +149,14 @@ package final class SearchCatalog: Sendable {
             return more
         }
 
-        /// Whether `viewer` may read the item at `key`; `bits` is `principalSet` of the
-        /// viewer's principals.
-        func readable(_ key: Int, by viewer: Viewer, bits: [UInt64]) -> Bool {
-            let open: UInt8 = viewer.isAdministrator ? 1 : (viewer.isLoggedIn ? 2 : 3)
+        /// Whether `viewer` may read the item at `key`, by the one item rule
+        /// (`ItemAccessRule`): an item it reads without a role (`opens`, indexed by
+        /// visibility code), else one in which it holds any role. `bits` is `principalSet` of
+        /// the viewer's principals.
+        func readable(_ key: Int, by viewer: Viewer, opens: Opens, bits: [UInt64]) -> Bool {
             let level = visibility[key]
             if level == 0 { return false }
-            if level >= open { return true }
+            if opens.byCode[Int(level)] { return true }
             let lanes = grantees[key]
             for lane in 0..<4 {
                 let number = lanes[lane]
@@ -195,6 +196,17 @@ package final class SearchCatalog: Sendable {
             } else {
                 waiting[blob]?.removeAll { $0 == key }
                 if waiting[blob]?.isEmpty == true { waiting[blob] = nil }
+            }
+        }
+
+        /// Which visibility codes the caller reads without a role, from the rule: asked once
+        /// per search rather than per item.
+        struct Opens {
+            var byCode: [Bool]
+
+            init(_ rule: ItemAccessRule) {
+                byCode = [false, false, false, false]
+                for visibility in Visibility.allCases { byCode[Int(code(visibility))] = rule.readsWithoutRole(visibility) }
             }
         }
 

@@ -9,6 +9,9 @@ package struct Viewer: Sendable, Equatable {
 
     package static let anonymous = Viewer(principalIDs: [], isLoggedIn: false)
 
+    /// The caller's side of the one item rule.
+    package var rule: ItemAccessRule { ItemAccessRule(isLoggedIn: isLoggedIn, isAdministrator: isAdministrator) }
+
     package init(principalIDs: Set<String>, isLoggedIn: Bool, isAdministrator: Bool = false) {
         self.principalIDs = principalIDs
         self.isLoggedIn = isLoggedIn

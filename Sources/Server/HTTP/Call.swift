@@ -25,6 +25,11 @@ package struct Viewer: Sendable {
     package var userID: String? { user?.id }
     package var isAnonymous: Bool { user == nil }
 
+    /// The viewer as the one item rule (`ItemAccessRule`) sees them.
+    package var itemRule: ItemAccessRule {
+        ItemAccessRule(isLoggedIn: !isAnonymous, isAdministrator: isAdministrator)
+    }
+
     /// The viewer as the node store decides what it may read and write.
     package var nodeRule: NodeAccessRule {
         NodeAccessRule(userID: userID, principals: principals, managedGroups: managedGroups, isAdministrator: isAdministrator)

@@ -301,7 +301,7 @@ extension OakenService {
     }
 
     func access(_ record: ItemRecord, _ viewer: Viewer) -> ItemAccess {
-        record.access(principals: viewer.principals, loggedIn: !viewer.isAnonymous, administrator: viewer.isAdministrator)
+        record.access(principals: viewer.principals, rule: viewer.itemRule)
     }
 
     /// Properties the API may not set directly: they are derived from the item's own columns.

@@ -29,13 +29,8 @@ package struct ItemRecord: Sendable, Equatable {
     }
 
     /// What a caller acting as `principals` may do.
-    package func access(principals: Set<String>, loggedIn: Bool, administrator: Bool) -> ItemAccess {
-        if administrator { return ItemAccess(read: true, write: true, manage: true) }
-        let held = Set(grants.filter { principals.contains($0.principalID) }.map(\.role))
-        let manage = held.contains(.manager)
-        let write = manage || held.contains(.editor)
-        let read = write || !held.isEmpty || item.visibility == .public || (item.visibility == .loggedIn && loggedIn)
-        return ItemAccess(read: read, write: write, manage: manage)
+    package func access(principals: Set<String>, rule: ItemAccessRule) -> ItemAccess {
+        rule.access(visibility: item.visibility, roles: Set(grants.filter { principals.contains($0.principalID) }.map(\.role)))
     }
 }
 
