@@ -52,54 +52,14 @@ package final class OakenService: Sendable {
         }
     }
 
-    /// Picks the handler for a call.
+    /// Answers a call through the route table (`OakenService.routes`): the first route that
+    /// takes the path, if it takes the method.
     func route(_ call: Call, address: String) async throws -> Reply {
-        let path = call.path
-        switch path {
-        case "/system/batch":
-            return try await batch(call, address: address)
-        case "/system/me", "/system/me.json":
-            return try await me(call)
-        case "/system/sling/formlogin":
-            return try await login(call, address: address)
-        case "/system/sling/logout":
-            return try await logout(call)
-        case "/var/presence.json":
-            return .json([:])
-        case "/system/captcha":
-            // Registration never checks a captcha (offline sites cannot reach reCAPTCHA).
-            return .json(["public-key": ""])
-        case "/system/userManager/user.create.html", "/system/userManager/user.create.json":
-            return try await createUser(call, address: address)
-        case "/system/userManager/user.exists.html", "/system/userManager/user.exists.json":
-            return try await userExists(call, address: address)
-        case "/var/widgets.json":
-            return try await widgets(call)
-        default:
-            break
-        }
-        if Self.isUpload(path) { return try await createFile(call) }
-        if path.hasPrefix("/p/") { return try await poolItem(call) }
-        if let feed = try await contentFeed(call) { return feed }
-        if let feed = try await activityFeed(call) { return feed }
-        if let feed = try await publicFeed(call) { return feed }
-        if let feed = try await directoryFeed(call) { return feed }
-        if let feed = try await generalFeed(call) { return feed }
-        if let feed = try await emptyFeed(call) { return feed }
-        if path.hasPrefix("/var/templates/"), path.hasSuffix(".json"), let reply = try templates(call) {
-            return reply
-        }
-        if let page = try await page(call) { return page }
-        if path.hasPrefix("/~") || path.hasPrefix("/tags/") || path == "/tags" {
-            return try await nodes(call)
-        }
-        if let ui, call.isSafe, let reply = try ui.file(at: path, headers: call.headers) {
-            return reply
-        }
-        if !call.isSafe, call.method != .post {
+        let route = Self.route(for: call.path)
+        guard route.methods.contains(call.method) else {
             throw HTTPFailure.methodNotAllowed("\(call.method.rawValue) is not supported here")
         }
-        throw HTTPFailure.notFound()
+        return try await route.handle(self, call, address)
     }
 
     /// The viewer behind a user id: the user and every principal they act as.

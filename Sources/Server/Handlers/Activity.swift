@@ -5,11 +5,9 @@ import Repository
 /// The landing page's activity feed (contract §2.7, "Activity feed"): what happened lately to
 /// items the caller may read, by others.
 extension OakenService {
-    static let activityFeed = "/var/search/activity/all"
+    static let activityFeedPath = "/var/search/activity/all"
 
-    func activityFeed(_ call: Call) async throws -> Reply? {
-        let sling = SlingPath(call.path)
-        guard call.isSafe, sling.extension == "json", sling.resource == Self.activityFeed else { return nil }
+    func activityFeed(_ call: Call) async throws -> Reply {
         guard let index = extraction?.workers.index else { throw HTTPFailure.notFound() }
         let (pageSize, offset) = try Self.paging(call.parameters)
         let viewer = call.viewer

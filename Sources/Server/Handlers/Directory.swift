@@ -13,9 +13,9 @@ extension OakenService {
         "/var/search/groupmembers": (true, false), "/var/search/groupmembers-all": (true, false),
     ]
 
-    func directoryFeed(_ call: Call) async throws -> Reply? {
+    func directoryFeed(_ call: Call) async throws -> Reply {
         let sling = SlingPath(call.path)
-        guard call.isSafe, sling.extension == "json", let kinds = Self.directoryFeeds[sling.resource] else { return nil }
+        guard let kinds = Self.directoryFeeds[sling.resource] else { throw HTTPFailure.notFound() }
         let parameters = call.parameters
         let (pageSize, offset) = try Self.paging(parameters)
         var words: [String] = []
@@ -73,16 +73,14 @@ extension OakenService {
     /// `general.json` ("All" on the search page): content the caller may read, then people,
     /// then groups, one page over the three; content items carry the `permissions` and
     /// `jcr:` keys of that feed.
-    func generalFeed(_ call: Call) async throws -> Reply? {
-        let sling = SlingPath(call.path)
-        guard call.isSafe, sling.extension == "json", Self.generalFeeds.contains(sling.resource) else { return nil }
+    func generalFeed(_ call: Call) async throws -> Reply {
         guard let index = extraction?.workers.index else { throw HTTPFailure.notFound() }
         let parameters = call.parameters
         let (pageSize, offset) = try Self.paging(parameters)
         let viewer = call.viewer
         var query = SearchQuery.all
         var words: [String] = []
-        if sling.resource == "/var/search/general", let text = parameters["q"]?.trimmingCharacters(in: .whitespaces),
+        if SlingPath(call.path).resource == "/var/search/general", let text = parameters["q"]?.trimmingCharacters(in: .whitespaces),
             !text.isEmpty, text != "*", text != "**"
         {
             query = try Self.parseQuery(text)

@@ -6,6 +6,7 @@ import Repository
 /// `/~<id>/…` homes and `/tags`.
 extension OakenService {
     func nodes(_ call: Call) async throws -> Reply {
+        if let page = try await homePage(call) { return page }
         let sling = try await SlingPath.resolve(call.path) { try await metadata.node(at: $0) != nil }
         try NodePath.validate(sling.resource)
         let home = Self.homeID(of: sling.resource)

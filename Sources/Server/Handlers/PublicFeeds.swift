@@ -10,10 +10,8 @@ extension OakenService {
     /// How many of the most recently changed readable items featured content is drawn from.
     static let featuredPool = 200
 
-    func publicFeed(_ call: Call) async throws -> Reply? {
+    func publicFeed(_ call: Call) async throws -> Reply {
         let sling = SlingPath(call.path)
-        guard call.isSafe, sling.extension == "json", sling.resource == Self.randomContentFeed || sling.resource == Self.tagCloudFeed
-        else { return nil }
         guard let index = extraction?.workers.index else { throw HTTPFailure.notFound() }
         let viewer = call.viewer
         var request = SearchRequest(query: .all, viewer: viewer.searchViewer, limit: 0)

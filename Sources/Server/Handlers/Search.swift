@@ -27,9 +27,8 @@ extension OakenService {
         return (size, offset)
     }
 
-    func contentFeed(_ call: Call) async throws -> Reply? {
+    func contentFeed(_ call: Call) async throws -> Reply {
         let sling = SlingPath(call.path)
-        guard call.isSafe, sling.extension == "json", Self.contentFeeds.contains(sling.resource) else { return nil }
         guard let index = extraction?.workers.index else { throw HTTPFailure.notFound() }
         let feed = sling.resource.dropFirst("/var/search/pool/".count)
         let parameters = call.parameters

@@ -198,11 +198,18 @@ extension OakenService {
     }
 
     /// `GET /var/templates/worlds.2.json` and any other template node.
-    func templates(_ call: Call) throws -> Reply? {
-        guard call.isSafe, let ui else { return nil }
+    /// Template nodes are JSON; anything else under `/var/templates` (the templates' images)
+    /// is a static file.
+    func templates(_ call: Call) throws -> Reply {
         let sling = SlingPath(call.path)
-        guard let node = ui.templateNode(sling.resource, depth: sling.depth) else { return nil }
-        return .json(node)
+        if call.path.hasSuffix(".json"), let node = ui?.templateNode(sling.resource, depth: sling.depth) { return .json(node) }
+        return try staticFile(call)
+    }
+
+    /// A file of the UI tree, or 404.
+    func staticFile(_ call: Call) throws -> Reply {
+        guard let ui, let reply = try ui.file(at: call.path, headers: call.headers) else { throw HTTPFailure.notFound() }
+        return reply
     }
 
     /// The HTML shells of contract §1.1.
@@ -217,18 +224,25 @@ extension OakenService {
         "/favicon.ico": "dev/favicon.ico",
     ]
 
-    /// A page route's shell; `/~<id>` is the user or the group page, as the id names.
-    func page(_ call: Call) async throws -> Reply? {
-        guard call.isSafe, let ui else { return nil }
-        var file = Self.pages[call.path]
-        if file == nil, call.path.hasPrefix("/~"), !call.path.dropFirst(2).contains("/"), !call.path.contains(".") {
-            switch try await metadata.principalKind(of: String(call.path.dropFirst(2))) {
-            case .user?: file = "dev/user.html"
-            case .group?: file = "dev/group.html"
-            case nil: throw HTTPFailure.notFound("No such user or group")
-            }
+    /// A page route's shell (`pages`), or 404.
+    func page(_ call: Call) throws -> Reply {
+        guard let file = Self.pages[call.path], let ui, let reply = try ui.file(at: "/" + file, headers: call.headers) else {
+            throw HTTPFailure.notFound()
         }
-        guard let file else { return nil }
+        return reply
+    }
+
+    /// `/~<id>` read by a browser: the user's or the group's page shell, as the id names.
+    /// `nil` without a UI tree or for a path with more than the id.
+    func homePage(_ call: Call) async throws -> Reply? {
+        guard call.isSafe, let ui, call.path.hasPrefix("/~"), !call.path.dropFirst(2).contains("/"), !call.path.contains(".")
+        else { return nil }
+        let file: String
+        switch try await metadata.principalKind(of: String(call.path.dropFirst(2))) {
+        case .user?: file = "dev/user.html"
+        case .group?: file = "dev/group.html"
+        case nil: throw HTTPFailure.notFound("No such user or group")
+        }
         return try ui.file(at: "/" + file, headers: call.headers)
     }
 }
