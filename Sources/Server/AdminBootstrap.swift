@@ -9,8 +9,8 @@ package enum AdminBootstrap {
     /// Gives `admin` a password when it has none: `OAKEN_ADMIN_PASSWORD` when set (which also
     /// replaces an earlier one), else a random one written to `admin-password` (mode 0600) in
     /// the data folder. Returns a generated password, to be printed once; `nil` otherwise.
-    package static func run(site: Site, environment: [String: String]) async throws -> String? {
-        let admin = try await site.administrator()
+    package static func run(site: Site, environment: [String: String], userIDs: UserIDMode = .opaque) async throws -> String? {
+        let admin = try await site.administrator(id: userIDs == .login ? Site.administratorLoginName : nil)
         if let password = environment["OAKEN_ADMIN_PASSWORD"], !password.isEmpty {
             try await site.metadata.setPassword(userID: admin.id, password: password)
             return nil

@@ -64,7 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "oaken")
         let opened = try await site.openSite()
         try await opened.metadata.createMissingHomes()
-        if let password = try await AdminBootstrap.run(site: opened, environment: ProcessInfo.processInfo.environment) {
+        if let password = try await AdminBootstrap.run(site: opened, environment: ProcessInfo.processInfo.environment, userIDs: mode) {
             writeOutput("The administrator account is 'admin' with the password \(password)\n")
             writeOutput("(kept in \(opened.dataDirectory.appendingPathComponent(AdminBootstrap.passwordFileName).path), readable by this account only)\n")
         }

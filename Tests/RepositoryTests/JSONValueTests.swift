@@ -5,6 +5,18 @@ import Testing
 @testable import Repository
 
 @Suite struct JSONValueTests {
+    /// Nakamura read JSON in form fields with org.json: single quotes, bare keys and trailing
+    /// commas are accepted (contract correction 2), and strict JSON reads as it is.
+    @Test func formFieldJSONIsReadAsOrgJSONReadsIt() throws {
+        let lenient = try JSONValue.parseLeniently(
+            "{'basic': {'access': 'everybody', elements: {'firstName': {'value': 'O\\'Neil \"Jr\"'},},}, n: [1, 2,], ok: true}")
+        let strict = try JSONValue.parse(
+            #"{"basic":{"access":"everybody","elements":{"firstName":{"value":"O'Neil \"Jr\""}}},"n":[1,2],"ok":true}"#)
+        #expect(lenient == strict)
+        #expect(try JSONValue.parseLeniently(#"{"a, b":"x,}"}"#) == ["a, b": "x,}"], "commas inside strings stay")
+        #expect(throws: RepositoryError.self) { try JSONValue.parseLeniently("{'a': }") }
+    }
+
     @Test func stringsAreEscapedForScriptsAndPages() {
         let text = "a\"b\\c\nd\re\tf<g>h&i\u{2028}j\u{2029}k\u{01}l\u{1F}m"
         #expect(JSONValue.string(text).serialized

@@ -31,7 +31,7 @@ final class LiveServer: @unchecked Sendable {
     static func start(
         userIDs: UserIDMode = .opaque, sessionLifetime: Duration = .seconds(20 * 60),
         firstLoginWait: Duration = .seconds(120), passwordCost: Int = 10, extractor: DocumentExtractor? = nil,
-        configure: (inout ServerOptions) -> Void = { _ in }
+        adminPassword: String? = nil, configure: (inout ServerOptions) -> Void = { _ in }
     ) async throws -> LiveServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oaken-server-\(UUID().uuidString)")
         let site = try await Site.open(
@@ -46,6 +46,9 @@ final class LiveServer: @unchecked Sendable {
         configure(&options)
         var logger = Logger(label: "oaken-test")
         logger.logLevel = .warning
+        if let adminPassword {
+            _ = try await AdminBootstrap.run(site: site, environment: ["OAKEN_ADMIN_PASSWORD": adminPassword], userIDs: userIDs)
+        }
         let index = SQLiteSearchIndex(metadata: site.metadata)
         try index.prepare()
         let extraction = BackgroundExtraction(
@@ -98,10 +101,11 @@ final class LiveServer: @unchecked Sendable {
 /// Runs `body` against a fresh server and stops it afterwards, also when `body` throws.
 func withServer<T>(
     userIDs: UserIDMode = .opaque, sessionLifetime: Duration = .seconds(20 * 60), passwordCost: Int = 10,
-    configure: (inout ServerOptions) -> Void = { _ in }, _ body: (LiveServer) async throws -> T
+    adminPassword: String? = nil, configure: (inout ServerOptions) -> Void = { _ in }, _ body: (LiveServer) async throws -> T
 ) async throws -> T {
     let server = try await LiveServer.start(
-        userIDs: userIDs, sessionLifetime: sessionLifetime, passwordCost: passwordCost, configure: configure)
+        userIDs: userIDs, sessionLifetime: sessionLifetime, passwordCost: passwordCost, adminPassword: adminPassword,
+        configure: configure)
     do {
         let result = try await body(server)
         await server.stop()

@@ -23,6 +23,12 @@ package protocol UserStore: Sendable {
 
     /// Replaces a user's password. Throws `.notFound` for an unknown user.
     func setPassword(userID: String, password: String) async throws
+
+    /// Removes the accounts and their homes (`/~<id>` and everything under it), with their
+    /// sessions, credentials, memberships and grants, all in one transaction. Items they
+    /// created stay, with their other managers. Throws `.notFound`, removing nothing, when
+    /// one of them is not a user.
+    func deleteUsers(ids: [String]) async throws
 }
 
 package enum PrincipalKind: String, Sendable {

@@ -34,12 +34,14 @@ package struct Site: Sendable {
         return Site(dataDirectory: dataDirectory, blobs: blobs, metadata: metadata)
     }
 
-    /// The administrator account, created without a password when it does not exist yet.
-    package func administrator() async throws -> User {
+    /// The administrator account, created without a password when it does not exist yet:
+    /// with the id `id` when given (`admin` on a site whose ids are login names), else an
+    /// opaque one.
+    package func administrator(id: String? = nil) async throws -> User {
         if let admin = try await metadata.user(loginName: Self.administratorLoginName) { return admin }
         do {
             return try await metadata.createUser(
-                NewUser(loginName: Self.administratorLoginName, firstName: "Site", lastName: "Administrator"),
+                NewUser(loginName: Self.administratorLoginName, firstName: "Site", lastName: "Administrator", id: id),
                 password: nil)
         } catch RepositoryError.conflict {
             // Another process created it first.

@@ -111,11 +111,16 @@ package struct Reply: Sendable {
     }
 
     /// Sling's answer to a write: a small HTML status page, or its JSON form when preferred.
+    /// A 201 carries the new resource's `Location`, as Sling's does.
     package static func status(_ status: HTTPResponse.Status, path: String, for call: Call, message: String = "OK") -> Reply {
+        var reply: Reply
         if call.prefersJSON {
-            return .json(["status.code": .int(Int64(status.code)), "status.message": .string(message), "path": .string(path)], status: status)
+            reply = .json(["status.code": .int(Int64(status.code)), "status.message": .string(message), "path": .string(path)], status: status)
+        } else {
+            reply = .text(htmlPage(title: "\(status.code) \(message)", message: path), status: status, type: "text/html; charset=utf-8")
         }
-        return .text(htmlPage(title: "\(status.code) \(message)", message: path), status: status, type: "text/html; charset=utf-8")
+        if status == .created { reply.headers.append(("Location", path)) }
+        return reply
     }
 
     /// The HTML page of an error, with the message escaped.

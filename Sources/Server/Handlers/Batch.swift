@@ -20,7 +20,7 @@ extension OakenService {
         }
         guard !call.isInner else { throw HTTPFailure.badRequest("a batch cannot hold another batch") }
         guard let text = call.parameters["requests"] else { throw HTTPFailure.badRequest("requests is required") }
-        guard case .array(let requests) = try JSONValue.parse(text, field: "requests") else {
+        guard case .array(let requests) = try JSONValue.parseLeniently(text, field: "requests") else {
             throw HTTPFailure.badRequest("requests must be a JSON array")
         }
         let limits = options.batchLimits

@@ -56,7 +56,8 @@ extension OakenService {
             switch entry {
             case .user(let id):
                 guard let user = try await metadata.user(id: id) else { continue }
-                var info = basicInfo(of: user, counts: nil, showPrivate: user.id == viewer.userID)
+                let counts = try await metadata.accountCounts(ofUser: id)
+                var info = basicInfo(of: user, counts: counts, showPrivate: user.id == viewer.userID)
                 info["user"] = .string(user.id)
                 info["sakai:status"] = .null
                 info["sakai:location"] = .null

@@ -41,7 +41,7 @@ extension OakenService {
             guard call.parameters[":contentType"] == "json", let text = call.parameters[":content"] else {
                 throw HTTPFailure(.preconditionFailed, ":contentType=json and :content are required for an import")
             }
-            guard case .object(let content) = try JSONValue.parse(text, field: ":content") else {
+            guard case .object(let content) = try JSONValue.parseLeniently(text, field: ":content") else {
                 throw HTTPFailure.badRequest(":content must be a JSON object")
             }
             if let home, sling.resource == "/~\(home)/public/authprofile/basic", try await metadata.principalKind(of: home) == .user {
@@ -193,7 +193,7 @@ extension OakenService {
     }
 
     /// Sling's POST parameters as a property change: repeated keys make arrays,
-    /// `name@Delete` removes, `name@TypeHint` converts.
+    /// `name@Delete` and an empty value remove, `name@TypeHint` converts.
     static func nodeChange(from parameters: Parameters) throws -> NodeChange {
         var change = NodeChange()
         for name in parameters.names {
@@ -203,6 +203,10 @@ extension OakenService {
             }
             guard isStorableParameter(name) else { continue }
             let values = parameters.all(name)
+            if values == [""], parameters["\(name)@TypeHint"] == nil {
+                change.remove.insert(name)
+                continue
+            }
             change.set[name] = try typed(values, hint: parameters["\(name)@TypeHint"], name: name)
         }
         return change

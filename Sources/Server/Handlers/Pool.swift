@@ -69,11 +69,10 @@ extension OakenService {
     }
 
     /// Form mode of `createfile`: an item without a body (a Sakai doc, a link, a collection)
-    /// of the media type in `mimeType`, with the other form fields as its properties.
+    /// of the media type in `mimeType` (or none in particular), with the other form fields as
+    /// its properties.
     private func createWithoutBody(_ call: Call, owner: User) async throws -> Reply {
-        guard let mimeType = call.parameters["mimeType"], !mimeType.isEmpty else {
-            throw HTTPFailure.badRequest("send a file in a multipart/form-data body, or a mimeType for an item without a file")
-        }
+        let mimeType = call.parameters["mimeType"].flatMap { $0.isEmpty ? nil : $0 } ?? "application/octet-stream"
         guard mimeType.utf8.count <= 255, mimeType.contains("/"), !mimeType.contains(where: \.isNewline) else {
             throw HTTPFailure.badRequest("mimeType must be a media type such as x-sakai/document")
         }
@@ -249,7 +248,7 @@ extension OakenService {
         case "import":
             guard access.write else { throw HTTPFailure.forbidden("You may not change this item") }
             guard call.parameters[":contentType"] == "json", let text = call.parameters[":content"],
-                case .object(let content) = try JSONValue.parse(text, field: ":content")
+                case .object(let content) = try JSONValue.parseLeniently(text, field: ":content")
             else { throw HTTPFailure.badRequest(":contentType=json and a JSON object in :content are required") }
             let change = try checkedChange(try Self.itemChange(fromJSON: content), to: record, access: access)
             try await metadata.updateItem(id: id, change, by: call.viewer.userID)
@@ -336,7 +335,12 @@ extension OakenService {
                 change.visibility = Self.visibility(permissions: value)
             default:
                 let values = parameters.all(key)
-                change.setProperties[key] = values.count > 1 ? .array(values.map(JSONValue.string)) : .string(value)
+                if values == [""] {
+                    // An empty value removes the property, as in Sling.
+                    change.removeProperties.insert(key)
+                } else {
+                    change.setProperties[key] = values.count > 1 ? .array(values.map(JSONValue.string)) : .string(value)
+                }
             }
         }
         return change
@@ -503,7 +507,7 @@ extension OakenService {
     /// A principal as a members list shows it; one that no longer exists is just its id.
     func principalEntry(_ id: String) async throws -> JSONValue {
         if let user = try await metadata.user(id: id) {
-            var info = basicInfo(of: user, counts: nil, showPrivate: false)
+            var info = basicInfo(of: user, counts: try await metadata.accountCounts(ofUser: id), showPrivate: false)
             info["homePath"] = .string("/~\(id)")
             return .object(info)
         }
@@ -649,13 +653,15 @@ extension OakenService {
                 "versions": .object(listed),
             ])
         }
-        // `.version.,1.N,` then `.json` or `/<file name>`.
+        // `.version.,1.N,` then `.json` or `/<file name>`; or `.version.,1.N` alone, the body.
         let spec = tail.dropFirst(".version.,".count)
-        guard let close = spec.firstIndex(of: ",") else { throw HTTPFailure.notFound() }
+        let close = spec.firstIndex(of: ",") ?? spec.endIndex
         let key = spec[..<close]
-        let rest = spec[spec.index(after: close)...]
-        guard key.hasPrefix("1."), let minor = Int(key.dropFirst(2)), let version = versions.first(where: { $0.number == minor + 1 })
-        else { throw HTTPFailure.notFound("No such version") }
+        let rest = close == spec.endIndex ? "/"[...] : spec[spec.index(after: close)...]
+        guard key.hasPrefix("1."), let minor = Int(key.dropFirst(2)) else { throw HTTPFailure.notFound("No such version") }
+        guard let version = versions.first(where: { $0.number == minor + 1 }) else {
+            throw HTTPFailure.badRequest("There is no version \(key); the versions are 1.0 to 1.\(max(0, versions.count - 1))")
+        }
         if rest.hasPrefix("/") {
             guard rest.dropFirst() == version.fileName || rest == "/" else { throw HTTPFailure.notFound() }
             var old = record

@@ -62,7 +62,7 @@ final class UIFolder: Sendable {
             for name in names.sorted() {
                 let config = folder.appendingPathComponent(name).appendingPathComponent("config.json")
                 guard let real = contained(config), let data = FileManager.default.contents(atPath: real),
-                    let value = try? Self.parseLeniently(String(decoding: data, as: UTF8.self)), case .object = value
+                    let value = try? JSONValue.parseLeniently(String(decoding: data, as: UTF8.self)), case .object = value
                 else { continue }
                 widgets[name] = value
             }
@@ -82,7 +82,7 @@ final class UIFolder: Sendable {
         var object: [String: JSONValue] = [:]
         var found = false
         if let file = contained(URL(fileURLWithPath: base.path + ".json")), let data = FileManager.default.contents(atPath: file),
-            case .object(let properties)? = try? Self.parseLeniently(String(decoding: data, as: UTF8.self))
+            case .object(let properties)? = try? JSONValue.parseLeniently(String(decoding: data, as: UTF8.self))
         {
             found = true
             for (key, value) in properties {
@@ -123,38 +123,6 @@ final class UIFolder: Sendable {
         default:
             return value
         }
-    }
-
-    /// JSON with trailing commas before `}` or `]` forgiven, as some 3akai-ux files have them.
-    static func parseLeniently(_ text: String) throws -> JSONValue {
-        if let value = try? JSONValue.parse(text) { return value }
-        var out = ""
-        var inString = false
-        var escaped = false
-        var pendingComma = ""
-        for character in text {
-            if inString {
-                out.append(character)
-                if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == "\"" { inString = false }
-                continue
-            }
-            if !pendingComma.isEmpty {
-                if character.isWhitespace {
-                    pendingComma.append(character)
-                    continue
-                }
-                if character != "}" && character != "]" { out += pendingComma } else { out += pendingComma.dropFirst() }
-                pendingComma = ""
-            }
-            if character == "," {
-                pendingComma = ","
-                continue
-            }
-            if character == "\"" { inString = true }
-            out.append(character)
-        }
-        out += pendingComma
-        return try JSONValue.parse(out)
     }
 
     static func mediaType(of fileExtension: String) -> String {

@@ -23,14 +23,16 @@ extension OakenService {
         // Names may also come inside the profile import, as the UI sends them.
         var elements: [String: JSONValue] = [:]
         if let text = parameters[":sakai:profile-import"] {
-            let profile = try JSONValue.parse(text, field: ":sakai:profile-import").objectValue
+            let profile = try JSONValue.parseLeniently(text, field: ":sakai:profile-import").objectValue
             elements = profile?["basic"]?.objectValue?["elements"]?.objectValue ?? [:]
         }
         func field(_ key: String) -> String? {
             parameters[key] ?? elements[key]?.objectValue?["value"]?.stringValue
         }
-        guard let firstName = field("firstName"), let lastName = field("lastName"), !firstName.isEmpty, !lastName.isEmpty
-        else { throw HTTPFailure.badRequest("firstName and lastName are required") }
+        // Scripts written for Nakamura register without names (contract correction 1): a
+        // missing name is "unknown", never the login name, which stays private.
+        let firstName = field("firstName").flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
+        let lastName = field("lastName").flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
         var properties: [String: JSONValue] = [:]
         for key in parameters.names where Self.isStorableParameter(key) && !Self.accountFields.contains(key)
             && !["pwd", "pwdConfirm"].contains(key)
@@ -73,9 +75,10 @@ extension OakenService {
             && !NodePath.systemProperties.contains(name) && !name.hasPrefix("jcr:") && !name.hasPrefix("rep:")
     }
 
-    /// The basic-info map of a user that profiles, feeds and `/system/me` share. E-mail is
-    /// shown only to the user themself (`showPrivate`).
-    func basicInfo(of user: User, counts: AccountCounts?, showPrivate: Bool) -> [String: JSONValue] {
+    /// The basic-info map of a user that profiles, feeds and `/system/me` share, counts
+    /// included (the UI's person templates read `counts.contentCount`). E-mail is shown only
+    /// to the user themself (`showPrivate`).
+    func basicInfo(of user: User, counts: AccountCounts, showPrivate: Bool) -> [String: JSONValue] {
         var elements: [String: JSONValue] = [
             "firstName": ["value": .string(user.firstName)], "lastName": ["value": .string(user.lastName)],
         ]
@@ -90,12 +93,10 @@ extension OakenService {
             "basic": ["access": "everybody", "elements": .object(elements)],
             "_lastModified": .int(user.lastModifiedAt), "_created": .int(user.createdAt),
         ]
-        if let counts {
-            info["counts"] = [
-                "contentCount": .int(Int64(counts.contentCount)), "contactsCount": .int(Int64(counts.contactsAccepted)),
-                "membershipsCount": .int(Int64(counts.membershipsCount)), "countLastUpdate": .int(SQLiteMetadataStore.now()),
-            ]
-        }
+        info["counts"] = [
+            "contentCount": .int(Int64(counts.contentCount)), "contactsCount": .int(Int64(counts.contactsAccepted)),
+            "membershipsCount": .int(Int64(counts.membershipsCount)), "countLastUpdate": .int(SQLiteMetadataStore.now()),
+        ]
         return info
     }
 

@@ -35,6 +35,12 @@ extension OakenService {
             "user.exists", .paths(["/system/userManager/user.exists.html", "/system/userManager/user.exists.json"]),
             methods: .reads, access: .anyone
         ) { try await $0.userExists($1, address: $2) },
+        Route("account", .prefix(accountPrefix), methods: .readsAndPosts, access: .accountRule) { service, call, _ in
+            try await service.account(call)
+        },
+        Route("account deletion", .paths(accountDeletePaths), methods: [.post], access: .accountRule) { service, call, _ in
+            try await service.deleteAccountsByList(call)
+        },
         Route("widgets", .paths(["/var/widgets.json"]), methods: .reads, access: .anyone) { service, call, _ in
             try await service.widgets(call)
         },

@@ -32,6 +32,9 @@ package struct Route: Sendable {
         case itemRule
         /// The node rule (`NodeAccessRule`) decides per node, for every node touched.
         case nodeRule
+        /// An account: its owner and administrators read it whole and change it; others
+        /// read its public part.
+        case accountRule
         /// People and groups: the directory's rule (members-only groups to their members;
         /// login names and e-mail never shown).
         case directoryRule

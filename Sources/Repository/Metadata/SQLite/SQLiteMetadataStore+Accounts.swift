@@ -7,6 +7,14 @@ extension SQLiteMetadataStore {
         return try await database.read(through: readGate) { db in try Self.fetchCounts(ofUser: userID, principals: json, in: db) }
     }
 
+    /// The user's counts, with their principals read in the same transaction.
+    package func accountCounts(ofUser userID: String) async throws -> AccountCounts {
+        try await database.read(through: readGate) { db in
+            let principals = try Self.fetchPrincipalIDs(ofUser: userID, in: db)
+            return try Self.fetchCounts(ofUser: userID, principals: Self.jsonArray(principals.sorted()), in: db)
+        }
+    }
+
     /// The user's counts and the groups among their principals, in one read.
     package func accountSummary(ofUser userID: String, principals: Set<String>) async throws -> (AccountCounts, [GroupSummary]) {
         let json = Self.jsonArray(principals.sorted())

@@ -141,6 +141,23 @@ extension SQLiteMetadataStore {
         }
     }
 
+    package func deleteUsers(ids: [String]) async throws {
+        try await database.write { db in
+            for id in ids {
+                guard try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM user WHERE id = ?"), arguments: [id]) != nil else {
+                    throw RepositoryError.notFound(kind: "user", id: id)
+                }
+                let home = "/~" + id
+                let (prefix, upper) = Self.subtreeRange(of: home)
+                try db.execute(sql: "DELETE FROM node WHERE path = ? OR (path >= ? AND path < ?)", arguments: [home, prefix, upper])
+                try db.execute(sql: "DELETE FROM nodeAccess WHERE path = ? OR (path >= ? AND path < ?)", arguments: [home, prefix, upper])
+                // Cascades to the user, credential, sessions, memberships, grants and mail.
+                try db.execute(sql: "DELETE FROM principal WHERE id = ?", arguments: [id])
+            }
+        }
+        for id in ids { verifiedCredentials.forget(userID: id) }
+    }
+
     package func principalKind(of id: String) async throws -> PrincipalKind? {
         try await database.read(through: readGate) { db in
             try String.fetchOne(db.cachedStatement(sql: "SELECT kind FROM principal WHERE id = ?"), arguments: [id]).flatMap(PrincipalKind.init(rawValue:))

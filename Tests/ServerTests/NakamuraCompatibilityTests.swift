@@ -1,0 +1,153 @@
+import Foundation
+import Server
+import Testing
+import TestSupport
+
+/// Scripts written for Nakamura 1.2 work unchanged (contract, "Corrections, checked against
+/// Nakamura 1.2's own behaviour", items 1–15), on a site whose ids are login names.
+@Suite struct NakamuraCompatibilityTests {
+    static let adminPassword = "the administrator's password"
+
+    func login(_ server: LiveServer, _ name: String, _ password: String = "a long enough password") async throws -> HTTPSession {
+        let session = server.session()
+        let reply = try await session.post("/system/sling/formlogin", [("sakaiauth:un", name), ("sakaiauth:pw", password)])
+        guard reply.status == 200 else { throw POSIXError(.EACCES) }
+        return session
+    }
+
+    @Test func registrationTakesScriptsFormsAndLoginNamesAreUniqueWithoutCase() async throws {
+        try await withServer(userIDs: .login) { server in
+            let anonymous = server.session()
+            // 1: no names, no e-mail.
+            let bare = try await anonymous.post("/system/userManager/user.create.json", [(":name", "nico"), ("pwd", "a long enough password")])
+            #expect(bare.status == 201)
+            let nico = try await login(server, "nico")
+            let map = try await nico.get("/system/userManager/user/nico.json").object
+            #expect(map["firstName"] as? String == "unknown" && map["lastName"] as? String == "unknown" && map["name"] as? String == "nico")
+            // 2: JSON in a form field, written as org.json reads it.
+            let profile = "{'basic': {'access': 'everybody', 'elements': {'firstName': {'value': 'Ola'}, 'lastName': {'value': 'Nordmann'},},}}"
+            let lenient = try await anonymous.post("/system/userManager/user.create.html", [
+                (":name", "ola"), ("pwd", "a long enough password"), (":sakai:profile-import", profile),
+            ])
+            #expect(lenient.status == 201)
+            #expect(try await nico.get("/system/userManager/user/ola.json").object["lastName"] as? String == "Nordmann")
+            let imported = try await nico.post("/~nico/public/settings", [
+                (":operation", "import"), (":contentType", "json"), (":content", "{'theme': 'dark', 'sizes': [1, 2,],}"),
+            ])
+            #expect(imported.status == 201)
+            #expect(try await nico.get("/~nico/public/settings.json").object["theme"] as? String == "dark")
+            // 3: unique regardless of case.
+            let shouted = try await anonymous.post("/system/userManager/user.create.html", [(":name", "NICO"), ("pwd", "a long enough password")])
+            #expect(shouted.status == 400)
+        }
+    }
+
+    @Test func theAdministratorIsAdminAndAccountsAreTheirOwnersAndAdministrators() async throws {
+        try await withServer(userIDs: .login, adminPassword: Self.adminPassword) { server in
+            // 4: the administrator's id is admin.
+            let admin = try await login(server, "admin", Self.adminPassword)
+            let me = try await admin.get("/system/me").object
+            #expect((me["user"] as? [String: Any])?["userid"] as? String == "admin")
+            #expect((me["user"] as? [String: Any])?["superUser"] as? Bool == true)
+            #expect(try await admin.get("/~admin/public/authprofile.profile.json").status == 200)
+            let (alice, _) = try await server.register("alice", email: "alice@example.org")
+            let (bob, _) = try await server.register("bob")
+            _ = try await server.register("carol")
+            // 5: the flat map, whole to its owner and administrators only.
+            let own = try await alice.get("/system/userManager/user/alice.json").object
+            #expect(own["name"] as? String == "alice" && own["type"] as? String == "u" && own["email"] as? String == "alice@example.org")
+            #expect(own["principals"] as? [String] == [] && own["created"] is Int && own["lastModified"] is Int)
+            #expect(try await admin.get("/system/userManager/user/alice.json").object["email"] as? String == "alice@example.org")
+            let seen = try await bob.get("/system/userManager/user/alice.json").object
+            #expect(seen["name"] as? String == "alice" && seen["email"] == nil && seen["principals"] == nil)
+            // 7: update and locale.
+            #expect(try await alice.post("/system/userManager/user/alice.update.html", [("locale", "nl_BE"), ("hobby", "chess")]).status == 200)
+            var locale = (try await alice.get("/system/me").object["user"] as? [String: Any])?["locale"] as? [String: Any]
+            #expect(locale?["country"] as? String == "BE")
+            #expect(try await alice.post("/system/userManager/user/alice.update.html", [("locale", "not a locale")]).status == 200)
+            locale = (try await alice.get("/system/me").object["user"] as? [String: Any])?["locale"] as? [String: Any]
+            #expect(locale?["country"] as? String == "BE", "an invalid locale keeps the old one")
+            #expect(try await alice.get("/system/userManager/user/alice.json").object["hobby"] as? String == "chess")
+            #expect(try await bob.post("/system/userManager/user/alice.update.html", [("hobby", "darts")]).status == 403)
+            // 7: a new password works at once, by form and by Basic; the old one stops.
+            let basicOld = "Basic " + Data("alice:a long enough password".utf8).base64EncodedString()
+            #expect(try await server.session().get("/system/me", headers: [("Authorization", basicOld)]).status == 200)
+            #expect(try await alice.post("/system/userManager/user/alice.changePassword.html", [
+                ("oldPwd", "wrong"), ("newPwd", "a brand new password"), ("newPwdConfirm", "a brand new password"),
+            ]).status == 403)
+            #expect(try await alice.post("/system/userManager/user/alice.changePassword.html", [
+                ("oldPwd", "a long enough password"), ("newPwd", "a brand new password"), ("newPwdConfirm", "a brand new password"),
+            ]).status == 200)
+            _ = try await login(server, "alice", "a brand new password")
+            let basicNew = "Basic " + Data("alice:a brand new password".utf8).base64EncodedString()
+            #expect(try await server.session().get("/system/me", headers: [("Authorization", basicNew)]).status == 200)
+            #expect(try await server.session().get("/system/me", headers: [("Authorization", basicOld)]).status == 401)
+            // 6: deletion, by the user or an administrator, several at once with :applyTo.
+            #expect(try await bob.post("/system/userManager/user/alice.delete.html").status == 403)
+            #expect(try await alice.post("/system/userManager/user/alice.delete.html").status == 200)
+            #expect(try await admin.get("/system/userManager/user/alice.json").status == 404)
+            #expect(try await admin.get("/~alice/public/authprofile.json").status == 404)
+            #expect(try await server.session().post("/system/sling/formlogin", [("sakaiauth:un", "alice"), ("sakaiauth:pw", "a brand new password")]).status == 401)
+            let both = try await admin.post("/system/userManager/user.delete.html", [(":applyTo", "bob"), (":applyTo", "/system/userManager/user/carol")])
+            #expect(both.status == 200)
+            #expect(try await admin.get("/system/userManager/user/bob.json").status == 404)
+            #expect(try await admin.get("/system/userManager/user/carol.json").status == 404)
+            #expect(try await admin.post("/system/userManager/user/admin.delete.html").status == 403)
+        }
+    }
+
+    @Test func nodeWritesAnswerAsSlingDoes() async throws {
+        try await withServer(userIDs: .login) { server in
+            let (alice, _) = try await server.register("alice")
+            // 8: 201 with Location for a new node, 200 after; no properties still creates it.
+            let created = try await alice.post("/~alice/public/notes", [("a", "1")])
+            #expect(created.status == 201 && created.header("Location") == "/~alice/public/notes")
+            #expect(try await alice.post("/~alice/public/notes", [("b", "2")]).status == 200)
+            #expect(try await alice.post("/~alice/public/empty").status == 201)
+            #expect(try await alice.get("/~alice/public/empty.json").status == 200)
+            let batch = try await alice.post("/system/batch", [("requests", #"[{"url":"/~alice/public/fresh","method":"POST","parameters":{"x":"1"}}]"#)])
+            #expect((batch.object["results"] as? [[String: Any]])?.first?["status"] as? Int == 201)
+            #expect(try await alice.post("/~alice/public/authprofile.profile.json", [("firstName", "Alice")]).status == 200)
+            // 9: an empty value removes a property.
+            #expect(try await alice.post("/~alice/public/notes", [("a", "")]).status == 200)
+            let notes = try await alice.get("/~alice/public/notes.json").object
+            #expect(notes["a"] == nil && notes["b"] as? String == "2")
+            // 10: a doubled extension and unknown selectors read as the plain form.
+            #expect(try await alice.get("/~alice/public/notes.json.json").object["b"] as? String == "2")
+            #expect(try await alice.get("/~alice/public/notes.tidy.json").object["b"] as? String == "2")
+        }
+    }
+
+    @Test func theContentPoolAnswersAsNakamurasDoes() async throws {
+        try await withServer(userIDs: .login) { server in
+            let (alice, _) = try await server.register("alice")
+            let (bob, _) = try await server.register("bob")
+            // 11: form-mode createfile without a mimeType.
+            let form = try await alice.post("/system/pool/createfile", [("sakai:pooled-content-file-name", "A link"), ("sakai:custom", "x")])
+            #expect(form.status == 201)
+            let content = try #require(form.object["_contentItem"] as? [String: Any])
+            let linkID = try #require(content["poolId"] as? String)
+            #expect((content["item"] as? [String: Any])?["sakai:custom"] as? String == "x")
+            // 9 on /p/: an empty value removes a free property.
+            #expect(try await alice.post("/p/\(linkID)", [("sakai:custom", "")]).status == 200)
+            #expect(try await alice.get("/p/\(linkID).json").object["sakai:custom"] == nil)
+            // 10: /p/ID.json.json reads like /p/ID.json.
+            #expect(try await alice.get("/p/\(linkID).json.json").object["sakai:pooled-content-file-name"] as? String == "A link")
+            // 13: versions, by every spelling.
+            let id = try await alice.uploadOne("draft.txt", Array("first words".utf8))
+            #expect(try await alice.upload([("draft.txt", Array("second words".utf8))], to: "/system/pool/createfile.\(id)").status == 200)
+            #expect(try await alice.get("/p/\(id).version.,1.0").text == "first words")
+            #expect(try await alice.get("/p/\(id).version.,1.0,.json").object["versionId"] as? String == "1.0")
+            #expect(try await alice.get("/p/\(id).version.,1.9,.json").status == 400)
+            #expect(try await alice.get("/p/\(id).versions.json").object["total"] as? Int == 2)
+            #expect(try await alice.get("/p/\(id)/.versions.json").object["total"] as? Int == 2)
+            // 14: the access list, with Nakamura's privilege names.
+            #expect(try await alice.post("/p/\(id).members.html", [(":editor", "bob")]).status == 200)
+            let acl = try await alice.get("/p/\(id).acl.json").object
+            #expect((acl["bob"] as? [String: Any])?["granted"] as? [String] == ["Read", "Write"])
+            let manager = (acl["alice"] as? [String: Any])?["granted"] as? [String] ?? []
+            #expect(manager.contains("Read ACL") && manager.contains("Manage"))
+            #expect(try await bob.get("/p/\(id).acl.json").status == 404)
+        }
+    }
+}
