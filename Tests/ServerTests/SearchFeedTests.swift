@@ -307,6 +307,30 @@ struct FeedContent: Equatable, CustomStringConvertible {
         }
     }
 
+    /// 3akai-ux's person templates read `counts.contentCount` and showed "No results" when it
+    /// was missing: every person map, in every feed, carries `/system/me`'s counts.
+    @Test func everyPersonMapCarriesItsCounts() async throws {
+        try await withServer { server in
+            let (alice, _) = try await server.register("alice", first: "Alice", last: "Archer")
+            let (bob, _) = try await server.register("bob", first: "Bob", last: "Baker")
+            let id = try await alice.uploadOne("notes.txt", Array("notes".utf8))
+            try await alice.setPermissions(id, "public")
+            #expect(try await alice.post("/p/\(id).comments", [("comment", "mine")]).status == 201)
+            func counts(_ person: [String: Any]?) -> [String: Any]? { person?["counts"] as? [String: Any] }
+            let people = try await bob.feed("/var/search/users.json", [("q", "Archer")])["results"] as? [[String: Any]] ?? []
+            #expect(people.count == 1 && counts(people.first)?["contentCount"] as? Int == 1)
+            #expect(counts(people.first)?["contactsCount"] as? Int == 0 && counts(people.first)?["membershipsCount"] as? Int == 0)
+            let all = try await bob.feed("/var/search/usersgroups-all.json")["results"] as? [[String: Any]] ?? []
+            #expect(all.allSatisfy { counts($0)?["contentCount"] != nil }, "\(all)")
+            let members = try await bob.get("/p/\(id).members.json").object["managers"] as? [[String: Any]]
+            #expect(counts(members?.first)?["contentCount"] as? Int == 1)
+            let comments = try await bob.get("/p/\(id).comments").object["comments"] as? [[String: Any]]
+            #expect(counts(comments?.first)?["contentCount"] as? Int == 1)
+            let me = try await bob.get("/system/me").object["profile"] as? [String: Any]
+            #expect(Set(counts(me)?.keys.map { $0 } ?? []) == Set(counts(people.first)?.keys.map { $0 } ?? []), "the same shape as /system/me")
+        }
+    }
+
     @Test func aNewVersionReplacesTheSearchableText() async throws {
         try await withServer { server in
             let (alice, _) = try await server.register("alice")
