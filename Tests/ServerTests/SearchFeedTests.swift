@@ -454,6 +454,49 @@ struct FeedContent: Equatable, CustomStringConvertible {
                 model.items[id] = item
             }
             try await Self.compareEveryFeed(viewers, model, vocabulary: vocabulary)
+
+            // Everyone acts now, managers or not: each may do what the rules allow and nothing
+            // else, and every direct read and download answers as the model says.
+            for _ in 0..<40 {
+                let actor = users[Int(random.next() % UInt64(users.count))]
+                let ids = model.items.keys.sorted()
+                let id = ids[Int(random.next() % UInt64(ids.count))]
+                let item = model.items[id]!
+                let principals = model.principals(of: actor.id)
+                let reads = model.readable(item, by: actor.id)
+                let manages = !item.managers.isDisjoint(with: principals)
+                let label = "\(actor.id) on \(id) (reads \(reads), manages \(manages))"
+                switch random.next() % 4 {
+                case 0:
+                    let permissions = ["public", "everyone", "private"][Int(random.next() % 3)]
+                    let status = try await actor.session.post("/p/\(id)", [("sakai:permissions", permissions)]).status
+                    let restates = permissions == item.visibility
+                    #expect(status == (!reads ? 404 : manages || (restates && !item.editors.isDisjoint(with: principals)) ? 200 : 403), "permissions: \(label) got \(status)")
+                    if status == 200 { model.items[id]!.visibility = permissions }
+                case 1:
+                    let target = users[Int(random.next() % UInt64(users.count))].id
+                    let status = try await actor.session.post("/p/\(id).members.html", [(":viewer", target)]).status
+                    let allowed = manages || target == actor.id || item.visibility != "private"
+                    #expect(status == (!reads ? 404 : allowed ? 200 : 403), "share with \(target): \(label) got \(status)")
+                    if status == 200 { model.items[id]!.viewers.insert(target) }
+                case 2:
+                    let status = try await actor.session.post("/p/\(id)", [(":operation", "delete")]).status
+                    #expect(status == (!reads ? 404 : manages ? 200 : 403), "delete: \(label) got \(status)")
+                    if status == 200 { model.items[id] = nil }
+                default:
+                    for session in [actor.session, server.session()] {
+                        let user: String? = session === actor.session ? actor.id : nil
+                        let readable = model.readable(item, by: user)
+                        let record = try await session.get("/p/\(id).json")
+                        let body = try await session.get("/p/\(id)")
+                        #expect(record.status == (readable ? 200 : 404) && body.status == (readable ? 200 : 404), "read: \(label)")
+                        #expect(!readable || body.text == item.words.joined(separator: " "), "download: \(label)")
+                        #expect(readable || !body.text.contains(item.words[0]), "a refused download leaks its text: \(label)")
+                    }
+                }
+            }
+            await server.extracted()
+            try await Self.compareEveryFeed(viewers, model, vocabulary: vocabulary)
         }
     }
 
@@ -468,8 +511,19 @@ struct FeedContent: Equatable, CustomStringConvertible {
         for (session, user) in viewers {
             let who = user ?? "anonymous"
             for (q, matches) in queries {
-                let found = FeedContent(try await session.feed("/var/search/pool/all.json", [("q", q), ("items", "100")]))
+                let envelope = try await session.feed("/var/search/pool/all.json", [("q", q), ("items", "100")])
+                let found = FeedContent(envelope)
                 #expect(found == model.expected(for: user) { matches($0.words) }, "\(who) q=\(q)")
+                // Each result's text and snippet are its own item's, which the caller may read.
+                for result in envelope["results"] as? [[String: Any]] ?? [] {
+                    guard let id = result["_path"] as? String, let item = model.items[id], model.readable(item, by: user) else {
+                        Issue.record("\(who) q=\(q): a result the caller may not read")
+                        continue
+                    }
+                    let snippet = (result["snippet"] as? String ?? "").lowercased()
+                    let shown = Set(vocabulary.filter { snippet.contains($0) })
+                    #expect(shown.isSubset(of: Set(item.words)), "\(who) q=\(q): the snippet of \(id) shows \(shown) of \(item.words)")
+                }
             }
             let all = FeedContent(try await session.feed("/var/search/pool/all-all.json", [("items", "100")]))
             #expect(all == model.expected(for: user) { _ in true }, "\(who) all-all")
