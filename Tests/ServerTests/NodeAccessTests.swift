@@ -152,4 +152,119 @@ import TestSupport
             #expect(try await plain.get("/~physics/private/plans.json").status == 404)
         }
     }
+
+    /// Random trees in random homes, random read entries, random depth selectors: no
+    /// rendering ever holds a node that a brute-force model of the rule says the caller may
+    /// not read, nor misses one it may.
+    @Test(arguments: [3, 17])
+    func noDepthSelectorShowsANodeTheModelRefuses(seed: UInt64) async throws {
+        var random = SeededRandom(seed: seed)
+        try await withServer(userIDs: .login) { server in
+            var sessions: [String: HTTPSession] = [:]
+            for name in ["ann", "ben", "cat"] { sessions[name] = try await server.register(name).session }
+            let users = sessions.keys.sorted()
+            var model = NodeModel()
+            func randomTree(depth: Int) -> [String: JSONValue] {
+                var object: [String: JSONValue] = ["v": .string("value\(random.next() % 1000)")]
+                guard depth < 4 else { return object }
+                for name in ["a", "b", "c"] where random.next() % 3 != 0 {
+                    object[name] = .object(randomTree(depth: depth + 1))
+                }
+                return object
+            }
+            func paths(of object: [String: JSONValue], at path: String) -> [String] {
+                object.compactMap { key, value -> [String]? in
+                    guard case .object(let child) = value else { return nil }
+                    return [path + "/" + key] + paths(of: child, at: path + "/" + key)
+                }.flatMap { $0 }
+            }
+            for user in users {
+                for area in ["public", "private", "message"] {
+                    let root = "/~\(user)/\(area)/tree"
+                    let tree = randomTree(depth: 0)
+                    let reply = try await sessions[user]!.post(root, [(":operation", "import"), (":contentType", "json"), (":content", JSONValue.object(tree).serialized)])
+                    #expect(reply.status == 201)
+                    model.nodes.formUnion([root] + paths(of: tree, at: root))
+                }
+            }
+            for home in users {
+                // Each home's standard layout.
+                model.nodes.formUnion(["", "/public", "/public/authprofile", "/private", "/message", "/contacts", "/calendar"].map { "/~\(home)" + $0 })
+            }
+            // Random read entries, set by each home's owner.
+            let principals = users + ["everyone", "anonymous"]
+            for path in model.nodes.sorted() where random.next() % 4 == 0 {
+                let owner = String(path.dropFirst(2).prefix { $0 != "/" })
+                let principal = principals[Int(random.next() % UInt64(principals.count))]
+                let granted = random.next() % 2 == 0
+                let reply = try await sessions[owner]!.post("\(path).modifyAce.html", [("principalId", principal), ("privilege@jcr:read", granted ? "granted" : "denied")])
+                #expect(reply.status == 200)
+                model.entries[path, default: [:]][principal] = granted
+            }
+            let callers: [(String?, HTTPSession)] = users.map { ($0, sessions[$0]!) } + [(nil, server.session())]
+            let nodes = model.nodes.sorted()
+            var compared = 0
+            for (caller, session) in callers {
+                for _ in 0..<40 {
+                    let root = nodes[Int(random.next() % UInt64(nodes.count))]
+                    let selector = ["", ".1", ".2", ".3", ".infinity"][Int(random.next() % 5)]
+                    let depth: Int? = selector == ".infinity" ? nil : Int(selector.dropFirst()) ?? 0
+                    let reply = try await session.get(root + selector + ".json")
+                    let who = caller ?? "anonymous"
+                    guard model.readable(root, by: caller) else {
+                        #expect(reply.status == 404, "\(who) read \(root)\(selector).json")
+                        continue
+                    }
+                    #expect(reply.status == 200, "\(who) \(root)\(selector).json")
+                    let shown = Self.paths(in: reply.json)
+                    #expect(shown == model.rendering(of: root, depth: depth, by: caller), "\(who) \(root)\(selector).json")
+                    compared += 1
+                }
+            }
+            #expect(compared > 40, "too few readable roots were tried: \(compared)")
+        }
+    }
 }
+
+/// The brute-force model of the node rule: owners read all of their home; nobody else enters
+/// a home's private, message, contacts, calendar or join-request area; elsewhere the deepest read entry naming the caller (or
+/// everyone or anonymous) decides, and with none anyone may read.
+struct NodeModel {
+    var nodes: Set<String> = []
+    /// Path → principal → granted.
+    var entries: [String: [String: Bool]] = [:]
+
+    func readable(_ path: String, by user: String?) -> Bool {
+        let segments = path.split(separator: "/")
+        let owner = String(segments[0].dropFirst())
+        if owner == user { return true }
+        if segments.count > 1, ["private", "message", "contacts", "calendar", "joinrequests"].contains(segments[1]) { return false }
+        let names: Set<String> = user.map { [$0, "everyone"] } ?? ["anonymous"]
+        var current = path
+        while true {
+            let here = (entries[current] ?? [:]).filter { names.contains($0.key) }
+            if !here.isEmpty { return !here.values.contains(false) }
+            guard let slash = current.lastIndex(of: "/"), slash != current.startIndex else { return true }
+            current = String(current[..<slash])
+        }
+    }
+
+    /// The paths a rendering of `root` to `depth` must hold: the root, and every node below it
+    /// within the depth whose whole line from the root is readable.
+    func rendering(of root: String, depth: Int?, by user: String?) -> Set<String> {
+        var shown: Set<String> = [root]
+        for node in nodes where node.hasPrefix(root + "/") {
+            let relative = node.dropFirst(root.count + 1).split(separator: "/")
+            if let depth, relative.count > depth { continue }
+            var line = root
+            var visible = true
+            for segment in relative {
+                line += "/" + segment
+                if !readable(line, by: user) { visible = false; break }
+            }
+            if visible { shown.insert(node) }
+        }
+        return shown
+    }
+}
+
