@@ -130,6 +130,10 @@ package struct OakenResponder: HTTPResponder {
                 if bytes.count > limits.form, parameters[":operation"] != "import" {
                     throw HTTPFailure.tooLarge(limits.form)
                 }
+            } else if type.hasPrefix("multipart/form-data") {
+                // A form sent as multipart, as Sling takes it too: its fields become parameters.
+                guard bytes.count <= limits.form else { throw HTTPFailure.tooLarge(limits.form) }
+                parameters.append(contentsOf: try MultipartParser.fields(of: bytes, contentType: request.headers[.contentType] ?? ""))
             } else {
                 guard bytes.count <= limits.form else { throw HTTPFailure.tooLarge(limits.form) }
                 body = bytes

@@ -101,12 +101,23 @@ import TestSupport
                 }
                 cases.append(("mutation \(cases.count - valid)", bytes, true))
             }
+            // What some of them must come to, beyond "not a 5xx".
+            let expected: [String: Set<Int>] = [
+                "oversized form": [413], "bad content length": [400], "huge header": [400, 431], "many headers": [400, 431],
+                "multipart without boundary": [400],
+                "GET /dev/%2e%2e/%2e%2e/etc/passwd": [400, 404], "GET /dev/../../etc/passwd": [400, 404],
+                "GET /var/templates/../../etc.json": [400, 404], "GET /%zz": [400], "GET \(cases.first { $0.label.contains("%00x") }?.label.dropFirst(4) ?? "")": [400],
+            ]
             var answered = 0
             for (index, test) in cases.enumerated() {
                 let reply = try await RawHTTP.exchange(test.bytes, port: server.port, shutdownWrite: test.truncated, timeout: 10)
                 if let reply {
                     answered += 1
                     #expect(reply.status < 500, "\(test.label): \(reply.status) \(reply.text.prefix(200))")
+                    #expect(!reply.text.contains("root:x:0:0"), "\(test.label) returned /etc/passwd")
+                    if let statuses = expected[test.label] {
+                        #expect(statuses.contains(reply.status), "\(test.label): \(reply.status) \(reply.text.prefix(200))")
+                    }
                 }
                 if index % 25 == 0 {
                     #expect(try await browser.get("/system/me").status == 200, "the server stopped serving after \(test.label)")
@@ -117,4 +128,46 @@ import TestSupport
             #expect((me["user"] as? [String: Any])?["userid"] as? String == id, "the server still serves, and the session lives")
         }
     }
+
+    /// However a path climbs out (dots, encoded dots, encoded slashes, doubled encodings,
+    /// backslashes), no answer carries a file from outside the UI tree: not the system's, not
+    /// one beside the tree.
+    @Test func aTraversalPathNeverReturnsAFilesContent() async throws {
+        let outer = FileManager.default.temporaryDirectory.appendingPathComponent("oaken-traversal-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: outer) }
+        let ui = outer.appendingPathComponent("ui")
+        try FileManager.default.createDirectory(at: ui.appendingPathComponent("dev"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: ui.appendingPathComponent("var/templates"), withIntermediateDirectories: true)
+        try Data("inside".utf8).write(to: ui.appendingPathComponent("dev/index.html"))
+        try Data("SIBLING-SECRET".utf8).write(to: outer.appendingPathComponent("secret.txt"))
+        try Data(#"{"SIBLING-SECRET":1}"#.utf8).write(to: outer.appendingPathComponent("secret.json"))
+        let passwd = (try? String(contentsOfFile: "/etc/passwd", encoding: .utf8))?.split(separator: "\n").first.map(String.init) ?? "root:x:0:0"
+        try await withServer(configure: { $0.uiDirectory = ui }) { server in
+            let (browser, _) = try await server.register("trudy")
+            let climbs = [
+                "/../secret.txt", "/dev/../../secret.txt", "/dev/%2e%2e/%2e%2e/secret.txt", "/dev/%2E%2E%2F%2E%2E%2Fsecret.txt",
+                "/dev/..%2f..%2fsecret.txt", "/dev/%252e%252e/%252e%252e/secret.txt", "/dev/.%2e/.%2e/secret.txt",
+                "/dev/..\\..\\secret.txt", "/dev/%5c..%5c..%5csecret.txt", "//../secret.txt", "/./../secret.txt",
+                "/var/templates/../../../secret.json", "/var/templates/%2e%2e/%2e%2e/%2e%2e/secret.json", "/var/templates/..%2f..%2f..%2fsecret",
+                "/dev/" + String(repeating: "../", count: 12) + "etc/passwd", "/dev/" + String(repeating: "%2e%2e/", count: 12) + "etc/passwd",
+                "/~..%2f..%2fetc/passwd.json", "/p/..%2f..%2f..%2fetc%2fpasswd", "/p/%2e%2e/%2e%2e/etc/passwd",
+                "/system/batch?requests=" + HTTPSession.encode(#"[{"url":"/../secret.txt"},{"url":"/dev/%2e%2e/%2e%2e/secret.txt"}]"#),
+            ]
+            for climb in climbs {
+                let reply = try await RawHTTP.exchange(
+                    Array("GET \(climb) HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\nConnection: close\r\nCookie: sakai-trusted-authn=\(browser.cookies["sakai-trusted-authn"] ?? "")\r\n\r\n".utf8),
+                    port: server.port)
+                let status = reply?.status ?? 0
+                let text = reply?.text ?? ""
+                #expect(!text.contains("SIBLING-SECRET") && !text.contains(passwd), "\(climb) returned a file from outside: \(text.prefix(120))")
+                if climb.hasPrefix("/system/batch") {
+                    #expect(status == 200 && !text.contains(#""status":200"#), "\(climb): \(text.prefix(200))")
+                } else {
+                    #expect((400..<500).contains(status), "\(climb) got \(status)")
+                }
+            }
+            #expect(try await browser.get("/dev/index.html").text == "inside")
+        }
+    }
 }
+

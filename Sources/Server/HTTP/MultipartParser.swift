@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import NIOCore
 #if canImport(Glibc)
 import Glibc
@@ -29,6 +30,43 @@ struct MultipartParser {
     }
 
     /// The boundary parameter of a `multipart/form-data` content type.
+    /// The text fields of a whole multipart form (file parts are refused: files go to the
+    /// upload route). Throws 400 for a form without a usable boundary or a malformed one.
+    static func fields(of bytes: [UInt8], contentType: String) throws -> Parameters {
+        guard let boundary = boundary(ofContentType: contentType) else {
+            throw HTTPFailure.badRequest("the multipart body has no usable boundary")
+        }
+        var parser = MultipartParser(boundary: boundary)
+        parser.feed(ByteBuffer(bytes: bytes))
+        var fields = Parameters()
+        var name: String?
+        var value: [UInt8] = []
+        do {
+            while let event = try parser.next() {
+                switch event {
+                case .headers(let headers):
+                    let disposition = disposition(headers["content-disposition"] ?? "")
+                    guard disposition.fileName == nil else {
+                        throw HTTPFailure(.unsupportedMediaType, "files are uploaded to /system/pool/createfile")
+                    }
+                    name = disposition.name
+                    value = []
+                case .body(let chunk):
+                    value += chunk.readableBytesView
+                case .partEnd:
+                    if let name { fields.append(name, String(decoding: value, as: UTF8.self)) }
+                    name = nil
+                case .end:
+                    break
+                }
+            }
+            try parser.finish()
+        } catch Failure.malformed(let message) {
+            throw HTTPFailure.badRequest("the multipart body is malformed: \(message)")
+        }
+        return fields
+    }
+
     static func boundary(ofContentType type: String) -> String? {
         guard type.lowercased().hasPrefix("multipart/form-data") else { return nil }
         for parameter in type.split(separator: ";").dropFirst() {
