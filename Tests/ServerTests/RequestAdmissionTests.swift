@@ -51,4 +51,23 @@ import TestSupport
             #expect((try await browser.get("/~\(id)/public/n.json").object["text"] as? String)?.count == big.count)
         }
     }
+
+    /// On a kept-alive connection, a refused request costs only itself: the next request on
+    /// the same connection is answered.
+    @Test func aRefusedRequestLeavesAKeptAliveConnectionServing() async throws {
+        try await withServer { server in
+            let (browser, id) = try await server.register("quin")
+            browser.keepingAlive()
+            #expect(try await browser.get("/system/me").status == 200)
+            let big = String(repeating: "w", count: 2 << 20)
+            #expect(try await browser.post("/~\(id)/public/n", [("text", big)]).status == 413)
+            #expect(try await browser.get("/system/me").status == 200)
+            #expect(try await browser.post("/~\(id)/public/n", [("text", "fits")]).status == 201)
+            #expect(browser.connection?.reconnects == 1, "all on one connection")
+            let anonymous = server.session().keepingAlive()
+            #expect(try await anonymous.post("/~\(id)/public/n", [("text", String(repeating: "a", count: 100_000))]).status == 405)
+            #expect(try await anonymous.get("/system/me").status == 200, "answered after a refusal decided from the head")
+        }
+    }
 }
+

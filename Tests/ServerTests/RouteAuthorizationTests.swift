@@ -48,11 +48,12 @@ import TestSupport
     static let tagName = "covertlabel"
 
     static func fixture(_ server: LiveServer) async throws -> Fixture {
-        var sessions: [Actor: HTTPSession] = [.anonymous: server.session()]
+        // Every caller keeps one connection open across its requests, as a browser does.
+        var sessions: [Actor: HTTPSession] = [.anonymous: server.session().keepingAlive()]
         var ids: [Actor: String] = [:]
         for (actor, name) in [(Actor.manager, "alice"), (.editor, "bob"), (.viewer, "carol"), (.stranger, "dave")] {
             let (session, id) = try await server.register(name, first: name.capitalized, last: "Tester", email: "\(name)@example.org")
-            sessions[actor] = session
+            sessions[actor] = session.keepingAlive()
             ids[actor] = id
         }
         let alice = sessions[.manager]!
@@ -269,6 +270,9 @@ import TestSupport
                 }
             }
             #expect(tried > 200, "only \(tried) requests were tried")
+            for (actor, session) in fixture.sessions where actor != .anonymous {
+                #expect((session.connection?.reconnects ?? 0) <= 2, "\(actor)'s connection was not kept alive")
+            }
         }
     }
 }

@@ -107,6 +107,32 @@ package enum RawHTTP {
         }
     }
 
+    package static func connectedSocket(port: Int, timeout: Double) throws -> Int32 {
+        try connected(port: port, timeout: timeout)
+    }
+
+    /// The first response in `bytes` when it is complete, with how many bytes it took.
+    package static func completeResponse(in bytes: [UInt8]) -> (HTTPResult, Int)? {
+        guard let end = bytes.firstRange(of: [13, 10, 13, 10]), let head = parse(Array(bytes[..<end.upperBound])) else { return nil }
+        let bodyStart = end.upperBound
+        if head.header("Transfer-Encoding")?.lowercased().contains("chunked") == true {
+            var index = bodyStart
+            while let lineEnd = bytes[index...].firstRange(of: [13, 10]) {
+                let size = Int(String(decoding: bytes[index..<lineEnd.lowerBound], as: UTF8.self).split(separator: ";").first ?? "", radix: 16) ?? 0
+                if size == 0 {
+                    guard let trailerEnd = bytes[lineEnd.lowerBound...].firstRange(of: [13, 10, 13, 10]) else { return nil }
+                    return (parse(Array(bytes[..<trailerEnd.upperBound]))!, trailerEnd.upperBound)
+                }
+                index = lineEnd.upperBound + size + 2
+                guard index <= bytes.count else { return nil }
+            }
+            return nil
+        }
+        let length = head.header("Content-Length").flatMap { Int($0) } ?? 0
+        guard bytes.count - bodyStart >= length else { return nil }
+        return (parse(Array(bytes[..<(bodyStart + length)]))!, bodyStart + length)
+    }
+
     /// A socket connected to 127.0.0.1:`port`, from `source` (another loopback address, to
     /// act as a second client machine) when given.
     private static func connected(port: Int, timeout: Double, source: String? = nil) throws -> Int32 {
@@ -176,6 +202,66 @@ package enum RawHTTP {
     }
 }
 
+/// One keep-alive connection: requests are written one after another on the same socket, and
+/// each response is read to its end (by `Content-Length` or chunked encoding), as a browser
+/// does, rather than until the server closes.
+package final class PersistentConnection: @unchecked Sendable {
+    private var fd: Int32 = -1
+    private var pending: [UInt8] = []
+    let port: Int
+    let timeout: Double
+
+    package init(port: Int, timeout: Double = 30) {
+        self.port = port
+        self.timeout = timeout
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Whether the server has closed the connection (a later request opens a new one).
+    package private(set) var reconnects = 0
+
+    package func exchange(_ request: [UInt8]) async throws -> HTTPResult? {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try self.exchangeNow(request) as HTTPResult? })
+            }
+        }
+    }
+
+    private func exchangeNow(_ request: [UInt8]) throws -> HTTPResult? {
+        if fd < 0 {
+            fd = try RawHTTP.connectedSocket(port: port, timeout: timeout)
+            pending = []
+            reconnects += 1
+        }
+        var sent = 0
+        while sent < request.count {
+            let n = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { break }
+            sent += n
+        }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            if let (result, used) = RawHTTP.completeResponse(in: pending) {
+                pending.removeFirst(used)
+                if result.header("Connection")?.lowercased() == "close" {
+                    close(fd)
+                    fd = -1
+                }
+                return result
+            }
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 {
+                close(fd)
+                fd = -1
+                return RawHTTP.parse(pending)
+            }
+            pending += buffer[0..<n]
+        }
+    }
+}
+
 /// A browser-like client: keeps cookies, sends a same-origin Referer on writes (as the UI
 /// does), and speaks form-encoded bodies.
 package final class HTTPSession: @unchecked Sendable {
@@ -186,6 +272,15 @@ package final class HTTPSession: @unchecked Sendable {
     package var extraHeaders: [(String, String)] = []
     /// The loopback address to connect from (`127.0.0.2`, say), to act as another machine.
     package var sourceAddress: String?
+    /// When set, requests go over this one keep-alive connection instead of a connection each.
+    package var connection: PersistentConnection?
+
+    /// Makes the session keep one connection open across its requests, as a browser does.
+    @discardableResult
+    package func keepingAlive() -> HTTPSession {
+        connection = PersistentConnection(port: port)
+        return self
+    }
 
     package init(port: Int) {
         self.port = port
@@ -209,12 +304,19 @@ package final class HTTPSession: @unchecked Sendable {
     }
 
     package func send(_ method: String, _ target: String, headers: [(String, String)] = [], body: [UInt8] = []) async throws -> HTTPResult {
-        var lines = ["\(method) \(target) HTTP/1.1", "Host: 127.0.0.1:\(port)", "Connection: close", "Content-Length: \(body.count)"]
+        var lines = ["\(method) \(target) HTTP/1.1", "Host: 127.0.0.1:\(port)", "Content-Length: \(body.count)"]
+        if connection == nil { lines.append("Connection: close") }
         if method != "GET", let referer { lines.append("Referer: \(referer)") }
         if !cookies.isEmpty { lines.append("Cookie: " + cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ")) }
         for (name, value) in extraHeaders + headers { lines.append("\(name): \(value)") }
         let request = Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8) + body
-        guard let result = try await RawHTTP.exchange(request, port: port, source: sourceAddress) else { throw POSIXError(.EPROTO) }
+        let reply: HTTPResult?
+        if let connection {
+            reply = try await connection.exchange(request)
+        } else {
+            reply = try await RawHTTP.exchange(request, port: port, source: sourceAddress)
+        }
+        guard let result = reply else { throw POSIXError(.EPROTO) }
         for cookie in result.headers("Set-Cookie") {
             let pair = cookie.split(separator: ";")[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard pair.count == 2 else { continue }
