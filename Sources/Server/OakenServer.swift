@@ -168,10 +168,16 @@ package struct OakenResponder: HTTPResponder {
         else { throw HTTPFailure.badRequest("the Authorization header is not valid Basic credentials") }
         let name = String(text[..<colon])
         let password = String(text[text.index(after: colon)...])
-        guard let user = try await service.authenticate(name, password, address: address) else {
+        guard let id = try await service.authenticate(name, password, address: address) else {
             throw HTTPFailure(.unauthorized, "The user name or password is wrong", headers: [("WWW-Authenticate", "Basic realm=\"Oaken\"")])
         }
-        return try await service.viewer(forUser: user.id)
+        // The user's viewer is kept as a session's is, under a key no session token can take.
+        let key = "basic\u{0}" + id
+        if let viewer = service.accounts.viewer(forToken: key) { return viewer }
+        let generation = service.accounts.generation
+        let viewer = try await service.viewer(forUser: id)
+        service.accounts.remember(viewer, forToken: key, readAt: generation)
+        return viewer
     }
 }
 

@@ -35,17 +35,25 @@ extension OakenService {
         if call.viewer.isAnonymous, inner.contains(where: { (try? $0.get())?.isSafe == false }) {
             throw HTTPFailure.methodNotAllowed("Anon users may not perform POST operations")
         }
-        var results: [JSONValue] = []
-        // What the inner bodies may still add to the reply, as the reply writes them.
-        var budget = limits.replyBytes
+        // The reply is written as it goes, each result once: what it adds counts against the
+        // budget, and a result that would pass it is taken back and answered 413.
+        var out = Array(#"{"results":["#.utf8)
+        let budgetEnd = out.count + limits.replyBytes
+        func refused(_ url: String, _ status: HTTPResponse.Status) -> JSONValue {
+            ["url": .string(url), "success": false, "status": .int(Int64(status.code))]
+        }
+        // Once one result has not fitted, the rest are not run.
+        var exhausted = false
         for (index, each) in inner.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
             let url = requests[index].objectValue?["url"]?.stringValue ?? ""
+            let budget = budgetEnd - out.count
             switch each {
             case .failure(let failure):
-                results.append(["url": .string(url), "success": false, "status": .int(Int64(failure.status.code))])
+                refused(url, failure.status).write(to: &out)
             case .success(let innerCall):
-                guard budget > 0 else {
-                    results.append(["url": .string(url), "success": false, "status": .int(Int64(HTTPResponse.Status.contentTooLarge.code))])
+                guard budget > 0, !exhausted else {
+                    refused(url, .contentTooLarge).write(to: &out)
                     continue
                 }
                 var reply: Reply
@@ -66,23 +74,22 @@ extension OakenService {
                         reply.file = nil
                     }
                 }
-                let body = JSONValue.string(String(decoding: reply.body, as: UTF8.self))
-                let cost = body.serialized.utf8.count
-                guard cost <= budget else {
-                    budget = 0
-                    results.append(["url": .string(url), "success": false, "status": .int(Int64(HTTPResponse.Status.contentTooLarge.code))])
-                    continue
-                }
-                budget -= cost
                 var headers: [String: JSONValue] = [:]
                 for (name, value) in reply.headers where name.lowercased() != "set-cookie" { headers[name] = .string(value) }
-                results.append([
+                let start = out.count
+                JSONValue.object([
                     "url": .string(url), "success": true, "status": .int(Int64(reply.status.code)),
-                    "headers": .object(headers), "body": body,
-                ])
+                    "headers": .object(headers), "body": .string(String(decoding: reply.body, as: UTF8.self)),
+                ]).write(to: &out)
+                if out.count > budgetEnd {
+                    out.removeSubrange(start...)
+                    refused(url, .contentTooLarge).write(to: &out)
+                    exhausted = true
+                }
             }
         }
-        return .json(["results": .array(results)])
+        out.append(contentsOf: "]}".utf8)
+        return Reply(status: .ok, headers: [("Content-Type", "application/json; charset=utf-8")], body: out)
     }
 
     /// One element of `requests` as a call: `url` (with its query), `method` (GET when

@@ -91,10 +91,10 @@ extension OakenService {
         guard let name = call.parameters["sakaiauth:un"], let password = call.parameters["sakaiauth:pw"], !name.isEmpty else {
             throw HTTPFailure.badRequest("sakaiauth:un and sakaiauth:pw are required")
         }
-        guard let user = try await authenticate(name, password, address: address) else {
+        guard let id = try await authenticate(name, password, address: address) else {
             throw HTTPFailure(.unauthorized, "The user name or password is wrong")
         }
-        let token = try await sessions.create(userID: user.id)
+        let token = try await sessions.create(userID: id)
         let cookie = "\(Self.sessionCookie)=\(token); Path=/; HttpOnly; SameSite=Lax" + (call.isSecure ? "; Secure" : "")
         if let target = call.parameters["url"], Self.isLocalRedirect(target) {
             return Reply(status: .found, headers: [("Set-Cookie", cookie), ("Location", target)])
@@ -106,19 +106,19 @@ extension OakenService {
     /// (or many from the address), attempts wait, with 429 and `Retry-After`, whatever the
     /// password. The account is counted per address, so that nobody can lock its owner out
     /// by failing on purpose from elsewhere.
-    func authenticate(_ name: String, _ password: String, address: String) async throws -> User? {
+    func authenticate(_ name: String, _ password: String, address: String) async throws -> String? {
         let accountKey = name.lowercased() + "\n" + address
         if let delay = loginFailures.delay(for: accountKey) ?? addressFailures.delay(for: address) {
             let seconds = max(1, delay.components.seconds)
             throw HTTPFailure(.tooManyRequests, "Too many failed logins; try again in \(seconds) s", headers: [("Retry-After", String(seconds))])
         }
-        guard let user = try await metadata.authenticate(loginName: name, password: password) else {
+        guard let id = try await metadata.authenticatedID(loginName: name, password: password) else {
             loginFailures.recordFailure(for: accountKey)
             addressFailures.recordFailure(for: address)
             return nil
         }
         loginFailures.recordSuccess(for: accountKey)
-        return user
+        return id
     }
 
     /// `GET /system/sling/logout?resource=/index`: ends the session and redirects.

@@ -75,12 +75,18 @@ extension SQLiteMetadataStore {
     /// minute (by an HMAC of the credentials, see `VerifiedCredentials`), and concurrent
     /// checks of the same credentials share one derivation.
     package func authenticate(loginName: String, password: String) async throws -> User? {
+        guard let id = try await authenticatedID(loginName: loginName, password: password) else { return nil }
+        return try await user(id: id)
+    }
+
+    /// The id of the user whose login name and password these are, or `nil`: as
+    /// `authenticate`, without reading the user when the credentials were verified a moment
+    /// ago.
+    package func authenticatedID(loginName: String, password: String) async throws -> String? {
         let store = self
-        let id = try await verifiedCredentials.userID(loginName: loginName, password: password) {
+        return try await verifiedCredentials.userID(loginName: loginName, password: password) {
             try await store.verify(loginName: loginName, password: password)?.id
         }
-        guard let id else { return nil }
-        return try await user(id: id)
     }
 
     private func verify(loginName: String, password: String) async throws -> User? {
