@@ -126,8 +126,8 @@ package struct OakenResponder: HTTPResponder {
             let bytes = Array(buffer.readableBytesView)
             if type.hasPrefix("application/x-www-form-urlencoded") || (type.isEmpty && !bytes.isEmpty) {
                 parameters.append(contentsOf: try Parameters.parseForm(bytes))
-                // Only an import may carry more than a form's worth of fields.
-                if bytes.count > limits.form, parameters[":operation"] != "import" {
+                // Only an import (or a batch of them) may carry more than a form's worth of fields.
+                guard limits.accepts(bytes.count, path: path, operation: parameters[":operation"]) else {
                     throw HTTPFailure.tooLarge(limits.form)
                 }
             } else if type.hasPrefix("multipart/form-data") {

@@ -48,11 +48,20 @@ package struct BodyLimits: Sendable {
     package init() {}
 
     /// The most a request to `path` may carry before its fields are read: an import's
-    /// allowance where imports go, else a form's. The form limit still holds for whatever is
-    /// not an import.
+    /// allowance where imports go (a batch may carry imports inside), else a form's.
     package func limit(path: String, anonymous isAnonymous: Bool) -> Int {
         if isAnonymous { return min(anonymous, form) }
-        return path.hasPrefix("/~") || path.hasPrefix("/p/") || path.hasPrefix("/system/pool/createfile") ? max(form, `import`) : form
+        return Self.takesImports(path) ? max(form, `import`) : form
+    }
+
+    /// Whether a form of `size` bytes is accepted once its fields are read: a form's worth,
+    /// or an import's for an import (or a batch, which may hold imports).
+    package func accepts(_ size: Int, path: String, operation: String?) -> Bool {
+        size <= form || (Self.takesImports(path) && (operation == "import" || path == "/system/batch") && size <= `import`)
+    }
+
+    private static func takesImports(_ path: String) -> Bool {
+        path.hasPrefix("/~") || path.hasPrefix("/p/") || path.hasPrefix("/system/pool/createfile") || path == "/system/batch"
     }
 }
 

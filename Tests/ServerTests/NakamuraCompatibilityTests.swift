@@ -150,4 +150,27 @@ import TestSupport
             #expect(try await bob.get("/p/\(id).acl.json").status == 404)
         }
     }
+
+    /// On a site whose ids are login names, a deleted account's name can be taken again: the
+    /// newcomer inherits nothing of the old account's access, in reads or in search.
+    @Test func aNameTakenAgainInheritsNoAccess() async throws {
+        try await withServer(userIDs: .login, adminPassword: Self.adminPassword) { server in
+            let admin = try await login(server, "admin", Self.adminPassword)
+            let (alice, _) = try await server.register("alice")
+            let (carol, _) = try await server.register("carol")
+            let id = try await alice.uploadOne("secret.txt", Array("heirloom recipe".utf8))
+            #expect(try await alice.post("/p/\(id).members.html", [(":viewer", "carol")]).status == 200)
+            await server.extracted()
+            #expect(try await carol.get("/var/search/pool/all.json?q=heirloom").object["total"] as? Int == 1)
+            #expect(try await admin.post("/system/userManager/user/carol.delete.html").status == 200)
+            let (newcomer, newID) = try await server.register("carol")
+            #expect(newID == "carol")
+            #expect(try await newcomer.get("/p/\(id).json").status == 404)
+            #expect(try await newcomer.get("/var/search/pool/all.json?q=heirloom").object["total"] as? Int == 0)
+            #expect(try await newcomer.get("/var/search/pool/me/viewer-all.json").object["total"] as? Int == 0)
+            let viewers = try await alice.get("/p/\(id).members.json").object["viewers"] as? [[String: Any]] ?? []
+            #expect(viewers.isEmpty, "the old account's grant went with it")
+        }
+    }
 }
+
