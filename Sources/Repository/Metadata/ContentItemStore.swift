@@ -22,6 +22,14 @@ package protocol ContentItemStore: Sendable {
         importedFrom: ImportedFile?
     ) async throws -> ContentItem
 
+    /// Replaces the body of the item's working copy (its current version) with the staged
+    /// blob, as Nakamura's `createfile.<poolId>` does: no version is added (only
+    /// `saveVersion` makes one), the blob is published and its extraction queued in the same
+    /// transaction. Throws `.notFound` for an unknown item; the staged blob is then discarded.
+    func replaceBody(
+        ofItem id: String, body: StagedBlob, mimeType: String, savedBy: String, blobs: some BlobStore
+    ) async throws -> ContentItem
+
     /// The items bulk indexing stored from these files, by path: `unchanged` when size and
     /// modification time still match, `changed` when they do not; a new path is absent.
     func importedItems(for files: [ImportedFile]) async throws -> [String: ImportedItemState]

@@ -16,8 +16,9 @@ extension OakenService {
     // MARK: - Uploads
 
     /// `POST /system/pool/createfile` (every file part becomes an item) and
-    /// `POST /system/pool/createfile.<poolId>` (the first file part becomes the item's new
-    /// version). Each part is hashed and written to the blob store as it arrives.
+    /// `POST /system/pool/createfile.<poolId>` (the first file part replaces the body of the
+    /// item's working copy; only `.save.json` makes a version, which the UI calls first). Each
+    /// part is hashed and written to the blob store as it arrives.
     func createFile(_ call: Call) async throws -> Reply {
         guard call.method == .post else { throw HTTPFailure.methodNotAllowed("uploads are sent with POST") }
         guard let user = call.viewer.user else { throw HTTPFailure.forbidden("Anonymous users may not upload") }
@@ -44,9 +45,9 @@ extension OakenService {
                     site.blobs.discard(staged)
                     return
                 }
-                let item = try await metadata.addVersion(
-                    toItem: target, body: staged, mimeType: MediaTypeSniffer.mediaType(of: staged.head), savedBy: user.id,
-                    blobs: site.blobs, importedFrom: nil)
+                let item = try await metadata.replaceBody(
+                    ofItem: target, body: staged, mimeType: MediaTypeSniffer.mediaType(of: staged.head), savedBy: user.id,
+                    blobs: site.blobs)
                 created.append((name, item))
             } else {
                 let item = try await metadata.createItem(
@@ -619,11 +620,12 @@ extension OakenService {
 
     // MARK: - Versions and comments
 
-    /// Versions (contract §2.6): `/p/ID/.versions.json` lists them (`items`, `page`), keyed
-    /// `1.0` (the first) to `1.N` (the newest); `/p/ID.version.,1.N,.json` reads one's saved
+    /// Versions (contract §2.6): the snapshots `.save.json` made. `/p/ID/.versions.json`
+    /// lists them (`items`, `page`), keyed `1.0` (the first) to `1.N` (the newest); `/p/ID.version.,1.N,.json` reads one's saved
     /// properties and `/p/ID.version.,1.N,/<file name>` downloads its body.
     private func versions(_ record: ItemRecord, tail: String, _ call: Call) async throws -> Reply {
-        let versions = try await metadata.versions(ofItem: record.item.id)
+        // The saved versions: every one before the working copy (the current version).
+        let versions = try await metadata.versions(ofItem: record.item.id).filter { $0.number < record.item.currentVersion }
         var savers: [String: JSONValue] = [:]
         func describe(_ version: ItemVersion) async throws -> [String: JSONValue] {
             var properties = version.properties
@@ -676,13 +678,15 @@ extension OakenService {
         return .json(.object(try await describe(version)))
     }
 
-    /// `POST /p/ID.save.json`: records the current properties with the current version and
-    /// answers them with the version's name.
+    /// `POST /p/ID.save.json`: saves the working copy (its body and current properties) as a
+    /// version, the only way a version is made, and answers the properties with the saved
+    /// version's name.
     private func saveVersion(_ record: ItemRecord, _ call: Call) async throws -> Reply {
         let properties = itemProperties(record, withPages: true)
-        try await metadata.saveVersionProperties(itemID: record.item.id, JSONValue.object(properties).serialized)
+        let saved = try await metadata.saveVersion(
+            itemID: record.item.id, properties: JSONValue.object(properties).serialized, by: call.viewer.userID)
         var answer = properties
-        answer["versionName"] = .string("1.\(record.item.currentVersion - 1)")
+        answer["versionName"] = .string("1.\(saved - 1)")
         return .json(.object(answer))
     }
 

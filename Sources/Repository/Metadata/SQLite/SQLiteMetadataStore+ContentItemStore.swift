@@ -126,6 +126,40 @@ extension SQLiteMetadataStore {
         return item
     }
 
+    package func replaceBody(
+        ofItem id: String, body: StagedBlob, mimeType: String, savedBy: String, blobs: some BlobStore
+    ) async throws -> ContentItem {
+        let now = Self.now()
+        do {
+            try await writeImmediately { db in
+                guard let number = try Int.fetchOne(db.cachedStatement(sql: "SELECT currentVersion FROM contentItem WHERE id = ?"), arguments: [id])
+                else { throw RepositoryError.notFound(kind: "item", id: id) }
+                let blobID = body.id.description
+                try db.cachedStatement(sql: "INSERT INTO blob (id, length, createdAt) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING").execute(arguments: [blobID, body.length, now])
+                try db.cachedStatement(sql: """
+                        UPDATE contentVersion SET blobId = ?, length = ?, mimeType = ?, savedAt = ?, savedBy = ?
+                        WHERE itemId = ? AND number = ?
+                        """).execute(arguments: [blobID, body.length, mimeType, now, savedBy, id, number])
+                // The item's own row changes too, so that the search catalog reads its new body.
+                try db.cachedStatement(sql: """
+                        UPDATE contentItem SET mimeType = ?, lastModifiedAt = ?, lastModifiedBy = ?, bodyLastModifiedAt = ?
+                        WHERE id = ?
+                        """).execute(arguments: [mimeType, now, savedBy, now, id])
+                try db.cachedStatement(sql: """
+                        INSERT INTO activity (actorId, itemId, sourcePath, appId, templateId, messageKey, createdAt)
+                        VALUES (?, ?, ?, 'Content', 'default', 'UPDATED_FILE', ?)
+                        """).execute(arguments: [savedBy, id, "/p/\(id)", now])
+                try Self.queueExtraction(of: blobID, at: now, in: db)
+                try blobs.publish(body)
+            }
+        } catch {
+            blobs.discard(body)
+            throw error
+        }
+        guard let item = try await item(id: id) else { throw RepositoryError.notFound(kind: "item", id: id) }
+        return item
+    }
+
     package func importedItems(for files: [ImportedFile]) async throws -> [String: ImportedItemState] {
         try await database.read(through: readGate) { db in
             var states: [String: ImportedItemState] = [:]

@@ -206,13 +206,23 @@ extension SQLiteMetadataStore {
     }
 
     /// Keeps `properties` (JSON) with the item's current version.
-    package func saveVersionProperties(itemID: String, _ properties: String) async throws {
-        try await database.write { db in
+    /// Saves the item's working copy as a version (`.save.json`): the current version keeps
+    /// its body and takes `properties` as its saved properties, and a copy of it becomes the
+    /// new working copy. Returns the number of the version saved.
+    package func saveVersion(itemID: String, properties: String, by principalID: String?) async throws -> Int {
+        let now = Self.now()
+        return try await database.write { db in
+            guard let number = try Int.fetchOne(db.cachedStatement(sql: "SELECT currentVersion FROM contentItem WHERE id = ?"), arguments: [itemID])
+            else { throw RepositoryError.notFound(kind: "item", id: itemID) }
+            try db.cachedStatement(sql: "UPDATE contentVersion SET properties = ? WHERE itemId = ? AND number = ?")
+                .execute(arguments: [properties, itemID, number])
             try db.cachedStatement(sql: """
-                UPDATE contentVersion SET properties = ?
-                WHERE itemId = ? AND number = (SELECT currentVersion FROM contentItem WHERE id = ?)
-                """).execute(arguments: [properties, itemID, itemID])
-            guard db.changesCount > 0 else { throw RepositoryError.notFound(kind: "item", id: itemID) }
+                INSERT INTO contentVersion (itemId, number, blobId, length, mimeType, fileName, savedAt, savedBy)
+                SELECT itemId, number + 1, blobId, length, mimeType, fileName, ?, ? FROM contentVersion
+                WHERE itemId = ? AND number = ?
+                """).execute(arguments: [now, principalID, itemID, number])
+            try db.cachedStatement(sql: "UPDATE contentItem SET currentVersion = ? WHERE id = ?").execute(arguments: [number + 1, itemID])
+            return number
         }
     }
 
