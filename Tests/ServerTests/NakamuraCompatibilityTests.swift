@@ -154,6 +154,11 @@ import TestSupport
             let manager = (acl["alice"] as? [String: Any])?["granted"] as? [String] ?? []
             #expect(manager.contains("Read ACL") && manager.contains("Manage"))
             #expect(try await bob.get("/p/\(id).acl.json").status == 404)
+            #expect(try await alice.post("/p/\(id).members.html", [(":editor@Delete", "bob")]).status == 200)
+            let emptied = try await alice.get("/p/\(id).acl.json").object["bob"] as? [String: Any]
+            #expect(emptied?["granted"] as? [String] == [] && emptied?["principal"] as? String == "bob", "the key stays, emptied")
+            #expect(try await alice.post("/p/\(id).members.html", [(":viewer", "bob")]).status == 200)
+            #expect((try await alice.get("/p/\(id).acl.json").object["bob"] as? [String: Any])?["granted"] as? [String] == ["Read"])
         }
     }
 

@@ -194,7 +194,7 @@ extension OakenService {
                 return try await members(record, detailed: sling.selectors.contains("detailed"))
             case ("acl", "json"?):
                 guard access.manage else { throw HTTPFailure.notFound() }
-                return .json(accessList(record))
+                return .json(accessList(record, former: try await metadata.formerGrantees(ofItem: record.item.id)))
             case ("comments", _), (nil, "comments"?):
                 return try await comments(record)
             case (_, "json"?):
@@ -569,8 +569,9 @@ extension OakenService {
 
     /// `GET /p/ID.acl.json` (managers only): every principal with an entry, with Nakamura's
     /// privilege names. An editor has Read and Write; a manager may also read and change the
-    /// access list and manage the item; `everyone` and `anonymous` follow the visibility.
-    private func accessList(_ record: ItemRecord) -> JSONValue {
+    /// access list and manage the item; `everyone` and `anonymous` follow the visibility; a
+    /// principal whose role was taken away stays with nothing granted (`former`).
+    private func accessList(_ record: ItemRecord, former: [String]) -> JSONValue {
         let privileges: [ContentRole: [String]] = [
             .viewer: ["Read"], .editor: ["Read", "Write"],
             .manager: ["Read", "Write", "Delete", "Read ACL", "Write ACL", "Delete ACL", "Manage"],
@@ -584,6 +585,7 @@ extension OakenService {
         }
         let order = ["Read", "Write", "Delete", "Read ACL", "Write ACL", "Delete ACL", "Manage"]
         var answer: [String: JSONValue] = [:]
+        for id in former { answer[id] = entry(id, granted: [], denied: []) }
         for (id, held) in granted {
             answer[id] = entry(id, granted: order.filter(held.contains), denied: [])
         }

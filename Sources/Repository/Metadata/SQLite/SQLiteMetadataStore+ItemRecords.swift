@@ -180,8 +180,29 @@ extension SQLiteMetadataStore {
                     ON CONFLICT DO NOTHING
                     """).execute(arguments: [itemID, grant.principalID, grant.role.rawValue, now])
             }
+            // Who held a role and holds none now stays named, with nothing granted.
+            for principal in Set(remove.map(\.principalID)).union(add.map(\.principalID)) {
+                try db.cachedStatement(sql: """
+                    INSERT INTO formerGrantee (itemId, principalId)
+                    SELECT ?, ? WHERE EXISTS (SELECT 1 FROM principal WHERE id = ?)
+                        AND NOT EXISTS (SELECT 1 FROM contentGrant WHERE itemId = ? AND principalId = ?)
+                    ON CONFLICT DO NOTHING
+                    """).execute(arguments: [itemID, principal, principal, itemID, principal])
+                try db.cachedStatement(sql: """
+                    DELETE FROM formerGrantee WHERE itemId = ? AND principalId = ?
+                        AND EXISTS (SELECT 1 FROM contentGrant WHERE itemId = ? AND principalId = ?)
+                    """).execute(arguments: [itemID, principal, itemID, principal])
+            }
             try db.cachedStatement(sql: "UPDATE contentItem SET lastModifiedAt = ?, lastModifiedBy = coalesce(?, lastModifiedBy) WHERE id = ?")
                 .execute(arguments: [now, actor, itemID])
+        }
+    }
+
+    /// The principals that held a role in the item and hold none now.
+    package func formerGrantees(ofItem itemID: String) async throws -> [String] {
+        try await database.read(through: readGate) { db in
+            try String.fetchAll(
+                db.cachedStatement(sql: "SELECT principalId FROM formerGrantee WHERE itemId = ? ORDER BY principalId"), arguments: [itemID])
         }
     }
 

@@ -17,6 +17,7 @@ enum SQLiteSchema {
         migrator.registerMigration("v2-createImportedFile", migrate: createImportedFile)
         migrator.registerMigration("v3-indexPendingJobsOnly", migrate: indexPendingJobsOnly)
         migrator.registerMigration("v4-markManagerRoles", migrate: markManagerRoles)
+        migrator.registerMigration("v5-createFormerGrantee", migrate: createFormerGrantee)
         return migrator
     }
 
@@ -295,6 +296,18 @@ enum SQLiteSchema {
         try db.execute(sql: """
             ALTER TABLE userGroup ADD COLUMN isManagerRole INTEGER NOT NULL DEFAULT 0 CHECK (isManagerRole IN (0, 1));
             CREATE INDEX userGroup_managerRole ON userGroup(parentId) WHERE isManagerRole;
+            """)
+    }
+
+    /// Principals that held a role in an item and hold none now: an item's access list keeps
+    /// naming them with nothing granted, as Nakamura's access entries stay behind emptied.
+    private static func createFormerGrantee(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE formerGrantee (
+                itemId TEXT NOT NULL REFERENCES contentItem(id) ON DELETE CASCADE,
+                principalId TEXT NOT NULL REFERENCES principal(id) ON DELETE CASCADE,
+                PRIMARY KEY (itemId, principalId)
+            ) WITHOUT ROWID;
             """)
     }
 }
