@@ -1,4 +1,5 @@
 import Foundation
+import Repository
 import Server
 import Testing
 import TestSupport
@@ -181,6 +182,41 @@ import TestSupport
             #expect(try await newcomer.get("/var/search/pool/me/viewer-all.json").object["total"] as? Int == 0)
             let viewers = try await alice.get("/p/\(id).members.json").object["viewers"] as? [[String: Any]] ?? []
             #expect(viewers.isEmpty, "the old account's grant went with it")
+        }
+    }
+
+    /// 12: child resources of an item, by id and through a doc's structure, as readable as
+    /// the item and kept by `gc`.
+    @Test func anItemHoldsChildResources() async throws {
+        try await withServer(userIDs: .login) { server in
+            let (alice, _) = try await server.register("alice")
+            let (bob, _) = try await server.register("bob")
+            let form = try await alice.post("/system/pool/createfile", [("mimeType", "x-sakai/document"), ("sakai:pooled-content-file-name", "Doc")])
+            let id = try #require((form.object["_contentItem"] as? [String: Any])?["poolId"] as? String)
+            // Form mode: a resource of fields.
+            let fields = try await alice.post("/p/\(id).resource.html", [("title", "a page"), ("sakai:pooled-content-file-name", "page")])
+            #expect(fields.status == 201)
+            let fieldsID = try #require((fields.object["_contentItem"] as? [String: Any])?["resourceId"] as? String)
+            #expect(try await alice.get("/p/\(id)/\(fieldsID)").object["title"] as? String == "a page")
+            // Multipart: a resource with a body, streamed back.
+            let upload = try await alice.upload([("file.txt", Array("attached words".utf8))], to: "/p/\(id).resource.html")
+            #expect(upload.status == 201)
+            let fileID = try #require((upload.object["file.txt"] as? [String: Any])?["resourceId"] as? String)
+            #expect(try await alice.get("/p/\(id)/\(fileID)").text == "attached words")
+            // Through a structure property.
+            let structure = #"{"a":{"file.txt":{"_ref":"\#(fileID)"}}}"#
+            #expect(try await alice.post("/p/\(id)", [("structure7", structure)]).status == 200)
+            #expect(try await alice.get("/p/\(id)/7/a/file.txt").text == "attached words")
+            #expect(try await alice.get("/p/\(id)/7/a/other.txt").status == 404)
+            // As readable and writable as the item.
+            #expect(try await bob.get("/p/\(id)/\(fileID)").status == 404)
+            #expect(try await bob.post("/p/\(id).resource.html", [("title", "x")]).status == 404)
+            #expect(try await alice.post("/p/\(id).members.html", [(":viewer", "bob")]).status == 200)
+            #expect(try await bob.get("/p/\(id)/7/a/file.txt").text == "attached words")
+            #expect(try await bob.post("/p/\(id).resource.html", [("title", "x")]).status == 403)
+            // Its blob is a reference: gc keeps it.
+            _ = try await server.site.collectGarbage()
+            #expect(try await alice.get("/p/\(id)/\(fileID)").text == "attached words")
         }
     }
 }

@@ -8,9 +8,11 @@ import Repository
 /// The content pool (contract §2.6): uploads, items under `/p/<poolId>`, their bodies,
 /// metadata, tags, members and visibility.
 extension OakenService {
-    /// Whether a POST to `path` is an upload, whose body is streamed rather than collected.
+    /// Whether a POST to `path` is an upload, whose body is streamed rather than collected:
+    /// `createfile` and an item's new child resource.
     static func isUpload(_ path: String) -> Bool {
         path == "/system/pool/createfile" || path.hasPrefix("/system/pool/createfile.")
+            || (path.hasPrefix("/p/") && (path.hasSuffix(".resource.html") || path.hasSuffix(".resource.json")))
     }
 
     // MARK: - Uploads
@@ -180,6 +182,9 @@ extension OakenService {
             if child.hasPrefix(name + ".") {
                 // `/p/ID/<file name>.json`: the item itself.
                 tail = String(child.dropFirst(name.count))
+            } else if let resource = try await resource(at: child, of: record) {
+                guard call.isSafe else { throw HTTPFailure.methodNotAllowed("a resource is read with GET") }
+                return try resourceReply(resource, record: record, call)
             } else {
                 return try await page(record, access: access, path: child, call)
             }
@@ -215,6 +220,9 @@ extension OakenService {
         }
         guard call.method == .post else { throw HTTPFailure.methodNotAllowed("\(call.method.rawValue) is not supported here") }
         switch sling.selectors.first {
+        case "resource":
+            guard access.write else { throw HTTPFailure.forbidden("You may not change this item") }
+            return try await addResource(to: record, call)
         case "members":
             return try await changeMembers(record, access: access, call)
         case "modifyAce":
@@ -746,6 +754,84 @@ extension OakenService {
         var reply = Reply.json(["commentId": .string("\(itemID)/comments/\(id)")], status: .created)
         reply.headers = [("Content-Type", "text/plain; charset=utf-8")]
         return reply
+    }
+}
+
+extension OakenService {
+    /// `POST /p/ID.resource.html` (contract correction 12): a child resource of the item,
+    /// kept at `/p/ID/<resourceId>`. A multipart body's first file part is its body (201
+    /// `{"<file name>":{"resourceId","item"}}`); form fields make one of fields only (201
+    /// `{"_contentItem":{"resourceId","item"}}`).
+    fileprivate func addResource(to record: ItemRecord, _ call: Call) async throws -> Reply {
+        let itemID = record.item.id
+        let actor = call.viewer.userID
+        if let upload = call.upload {
+            guard let boundary = MultipartParser.boundary(ofContentType: upload.contentType) else {
+                throw HTTPFailure.badRequest("the multipart body has no usable boundary")
+            }
+            var answer: [String: JSONValue] = [:]
+            try await receiveFiles(upload, boundary: boundary, limit: options.maximumUploadSize) { name, staged in
+                guard answer.isEmpty else {
+                    site.blobs.discard(staged)
+                    return
+                }
+                let resource = try await metadata.addResource(
+                    toItem: itemID, body: staged, mimeType: MediaTypeSniffer.mediaType(of: staged.head), fileName: name,
+                    properties: [:], by: actor, blobs: site.blobs)
+                answer[name] = ["resourceId": .string(resource.id), "item": .object(Self.resourceProperties(resource))]
+            }
+            guard !answer.isEmpty else { throw HTTPFailure.badRequest("the upload holds no file part") }
+            return .json(.object(answer), status: .created)
+        }
+        var properties: [String: JSONValue] = [:]
+        for name in call.parameters.names where Self.isStorableParameter(name) {
+            let values = call.parameters.all(name)
+            properties[name] = values.count > 1 ? .array(values.map(JSONValue.string)) : .string(values.first ?? "")
+        }
+        let resource = try await metadata.addResource(
+            toItem: itemID, body: nil, mimeType: call.parameters["mimeType"] ?? "application/octet-stream",
+            fileName: call.parameters["sakai:pooled-content-file-name"] ?? "", properties: properties, by: actor,
+            blobs: site.blobs)
+        return .json(["_contentItem": ["resourceId": .string(resource.id), "item": .object(Self.resourceProperties(resource))]], status: .created)
+    }
+
+    /// A resource as the API shows it: its fields, with its path, media type and length.
+    static func resourceProperties(_ resource: ItemResource) -> [String: JSONValue] {
+        var properties = resource.properties
+        properties["_path"] = .string("\(resource.itemID)/\(resource.id)")
+        properties["_mimeType"] = .string(resource.mimeType)
+        properties["_length"] = .int(resource.length)
+        properties["_created"] = .int(resource.createdAt)
+        properties["_createdBy"] = resource.createdBy.map(JSONValue.string) ?? .null
+        properties["sakai:pooled-content-file-name"] = .string(resource.fileName)
+        return properties
+    }
+
+    /// The resource at `/p/ID/<path>`: `<resourceId>` itself, or a path through one of the
+    /// item's `structureN` properties (`N/a/file.txt` with `structureN` =
+    /// `{"a":{"file.txt":{"_ref":"<resourceId>"}}}`). `nil` when the path names none.
+    fileprivate func resource(at path: String, of record: ItemRecord) async throws -> ItemResource? {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard !segments.contains(where: \.isEmpty) else { return nil }
+        if segments.count == 1 { return try await metadata.resource(ofItem: record.item.id, id: segments[0]) }
+        guard Int(segments[0]) != nil, let structure = record.properties["structure\(segments[0])"] else { return nil }
+        var node: JSONValue? = structure
+        if case .string(let text)? = node { node = try? JSONValue.parseLeniently(text) }
+        for segment in segments.dropFirst() { node = node?.objectValue?[segment] }
+        guard let reference = node?.objectValue?["_ref"]?.stringValue, !reference.isEmpty else { return nil }
+        return try await metadata.resource(ofItem: record.item.id, id: reference)
+    }
+
+    /// A resource's body, streamed as an item's is (ranges, validators), or its fields.
+    fileprivate func resourceReply(_ resource: ItemResource, record: ItemRecord, _ call: Call) throws -> Reply {
+        guard let blob = resource.blobID else { return .json(.object(Self.resourceProperties(resource))) }
+        var body = record
+        body.item.blobID = blob
+        body.item.length = resource.length
+        body.item.mimeType = resource.mimeType
+        body.item.name = resource.fileName
+        body.bodyLastModifiedAt = resource.createdAt
+        return try download(body, call)
     }
 }
 

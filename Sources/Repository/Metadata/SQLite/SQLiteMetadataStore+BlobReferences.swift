@@ -5,7 +5,9 @@ extension SQLiteMetadataStore {
         try await database.read(through: readGate) { db in
             var blobs: [BlobID: RecordedBlob] = [:]
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT b.id, b.length, (SELECT count(*) FROM contentVersion v WHERE v.blobId = b.id) AS refs
+                SELECT b.id, b.length,
+                    (SELECT count(*) FROM contentVersion v WHERE v.blobId = b.id)
+                    + (SELECT count(*) FROM contentResource r WHERE r.blobId = b.id) AS refs
                 FROM blob b
                 """)
             while let row = try rows.next() {
@@ -23,6 +25,7 @@ extension SQLiteMetadataStore {
             var removed: [BlobID] = []
             let unreferenced = try String.fetchAll(db, sql: """
                 SELECT id FROM blob b WHERE NOT EXISTS (SELECT 1 FROM contentVersion v WHERE v.blobId = b.id)
+                    AND NOT EXISTS (SELECT 1 FROM contentResource r WHERE r.blobId = b.id)
                 """)
             for text in unreferenced {
                 let id = try BlobID(parsing: text)

@@ -18,6 +18,7 @@ enum SQLiteSchema {
         migrator.registerMigration("v3-indexPendingJobsOnly", migrate: indexPendingJobsOnly)
         migrator.registerMigration("v4-markManagerRoles", migrate: markManagerRoles)
         migrator.registerMigration("v5-createFormerGrantee", migrate: createFormerGrantee)
+        migrator.registerMigration("v6-createContentResource", migrate: createContentResource)
         return migrator
     }
 
@@ -308,6 +309,26 @@ enum SQLiteSchema {
                 principalId TEXT NOT NULL REFERENCES principal(id) ON DELETE CASCADE,
                 PRIMARY KEY (itemId, principalId)
             ) WITHOUT ROWID;
+            """)
+    }
+
+    /// Child resources of an item (`POST /p/<id>.resource.html`): files or field sets a Sakai
+    /// doc refers to by id. A resource's blob is a reference like a version's, for `gc`.
+    private static func createContentResource(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE contentResource (
+                itemId TEXT NOT NULL REFERENCES contentItem(id) ON DELETE CASCADE,
+                id TEXT NOT NULL,
+                blobId TEXT REFERENCES blob(id),
+                length INTEGER NOT NULL DEFAULT 0 CHECK (length >= 0),
+                mimeType TEXT NOT NULL,
+                fileName TEXT NOT NULL,
+                createdAt INTEGER NOT NULL,
+                createdBy TEXT REFERENCES principal(id) ON DELETE SET NULL,
+                properties TEXT NOT NULL DEFAULT '{}',
+                PRIMARY KEY (itemId, id)
+            ) WITHOUT ROWID;
+            CREATE INDEX contentResource_blob ON contentResource(blobId);
             """)
     }
 }
