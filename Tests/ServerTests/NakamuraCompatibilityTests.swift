@@ -160,6 +160,17 @@ import TestSupport
             #expect(emptied?["granted"] as? [String] == [] && emptied?["principal"] as? String == "bob", "the key stays, emptied")
             #expect(try await alice.post("/p/\(id).members.html", [(":viewer", "bob")]).status == 200)
             #expect((try await alice.get("/p/\(id).acl.json").object["bob"] as? [String: Any])?["granted"] as? [String] == ["Read"])
+            // 15: sharing is the managers'. An editor changes properties but not who may read;
+            // a viewer gives no one access to a private item.
+            let (carol, _) = try await server.register("carol")
+            #expect(try await alice.post("/p/\(id).members.html", [(":editor", "carol")]).status == 200)
+            #expect(try await carol.post("/p/\(id)", [("sakai:description", "edited")]).status == 200)
+            #expect(try await carol.post("/p/\(id)", [("sakai:permissions", "public")]).status == 403)
+            #expect(try await carol.post("/p/\(id).members.html", [(":viewer", "anonymous")]).status == 403)
+            _ = try await server.register("dave")
+            #expect(try await bob.post("/p/\(id).members.html", [(":viewer", "dave")]).status == 403)
+            #expect(try await bob.post("/p/\(id).members.html", [(":viewer@Delete", "bob")]).status == 200, "a viewer may leave")
+            #expect(try await server.session().get("/p/\(id).json").status == 404)
         }
     }
 

@@ -152,6 +152,12 @@ import TestSupport
             #expect(try await browser.post(path, [(":operation", "deletetag"), ("key", "/tags/notes")]).status == 200)
             #expect(try await browser.post(path, [(":operation", "tag")]).status == 400)
             #expect(try await server.session().get(path + ".profile.json").status == 200)
+            // A tag names one node under /tags, made by the server: never a deeper one, and
+            // the tag's node takes nothing from the caller but its name.
+            #expect(try await browser.post(path, [(":operation", "tag"), ("key", "/tags/physics/owned")]).status == 400)
+            #expect(try await browser.get("/tags/physics/owned.json").status == 404)
+            #expect(try await browser.post("/tags/physics", [("sakai:tag-name", "defaced")]).status == 403)
+            #expect(try await browser.get("/tags/physics.json").object["sakai:tag-name"] as? String == "physics")
         }
     }
 }
