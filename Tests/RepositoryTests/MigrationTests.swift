@@ -7,7 +7,7 @@ import Testing
 @Suite struct MigrationTests {
     static let allMigrations = [
         "v1-createContent", "v1-createExtractionQueue", "v1-createNodeStore", "v1-createPrincipals", "v1-createSocial",
-        "v2-createImportedFile", "v3-indexPendingJobsOnly", "v4-markManagerRoles", "v5-createFormerGrantee", "v6-createContentResource",
+        "v2-createImportedFile", "v3-indexPendingJobsOnly", "v4-markManagerRoles", "v5-createFormerGrantee", "v6-createContentResource", "v7-createGroupManagersAndViewers",
     ]
 
     @Test func migrationsRunOnAFreshFileAndAreANoOpOnAnExistingOne() async throws {
@@ -38,7 +38,7 @@ import Testing
         let expected: Set<String> = [
             "principal", "user", "userGroup", "credential", "session", "groupMembership", "joinRequest",
             "tag", "principalTag", "blob", "contentItem", "contentVersion", "contentGrant", "contentTag",
-            "comment", "message", "contact", "activity", "node", "nodeAccess", "extractionJob", "importedFile", "formerGrantee", "contentResource",
+            "comment", "message", "contact", "activity", "node", "nodeAccess", "extractionJob", "importedFile", "formerGrantee", "contentResource", "groupManager", "groupViewer",
         ]
         #expect(expected.isSubset(of: tables), "missing: \(expected.subtracting(tables))")
         #expect(try await store.databaseProblems().isEmpty)

@@ -25,14 +25,15 @@ extension SQLiteMetadataStore: AccessStore {
     }
 
     /// The user's principals and the groups they manage: those whose manager role is among
-    /// the principals. A role is a group with a parent, marked as its parent's manager role
-    /// in the data; no id is ever read for a suffix.
+    /// the principals, and those that name one of the principals a manager. A role is a group
+    /// with a parent, marked as its parent's manager role in the data; no id is ever read for
+    /// a suffix.
     static func fetchMembership(ofUser userID: String, in db: Database) throws -> Membership {
         let principals = try fetchPrincipalIDs(ofUser: userID, in: db)
-        guard principals.count > 1 else { return Membership(principals: principals) }
         let managed = try String.fetchAll(db.cachedStatement(sql: """
             SELECT parentId FROM userGroup
-            WHERE isManagerRole AND parentId IS NOT NULL AND id IN (SELECT value FROM json_each(?))
+            WHERE isManagerRole AND parentId IS NOT NULL AND id IN (SELECT value FROM json_each(?1))
+            UNION SELECT groupId FROM groupManager WHERE principalId IN (SELECT value FROM json_each(?1))
             """), arguments: [jsonArray(principals.sorted())])
         return Membership(principals: principals, managedGroups: Set(managed))
     }

@@ -56,7 +56,7 @@ extension SQLiteMetadataStore {
         return try await database.read(through: readGate) { db in try Self.fetchGroups(ids: json, in: db) }
     }
 
-    private static func fetchGroups(ids json: String, in db: Database) throws -> [GroupSummary] {
+    static func fetchGroups(ids json: String, in db: Database) throws -> [GroupSummary] {
             try Row.fetchAll(
                 db.cachedStatement(sql: """
                     SELECT g.*, p.createdAt, p.createdBy, p.lastModifiedAt, p.properties,

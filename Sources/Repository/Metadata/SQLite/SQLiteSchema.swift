@@ -19,6 +19,7 @@ enum SQLiteSchema {
         migrator.registerMigration("v4-markManagerRoles", migrate: markManagerRoles)
         migrator.registerMigration("v5-createFormerGrantee", migrate: createFormerGrantee)
         migrator.registerMigration("v6-createContentResource", migrate: createContentResource)
+        migrator.registerMigration("v7-createGroupManagersAndViewers", migrate: createGroupManagersAndViewers)
         return migrator
     }
 
@@ -329,6 +330,25 @@ enum SQLiteSchema {
                 PRIMARY KEY (itemId, id)
             ) WITHOUT ROWID;
             CREATE INDEX contentResource_blob ON contentResource(blobId);
+            """)
+    }
+
+    /// Who manages a group (`rep:group-managers`: users, groups or role groups) and who may see
+    /// it (`rep:group-viewers`, which may also name `everyone` and `anonymous`, so no foreign
+    /// key there).
+    private static func createGroupManagersAndViewers(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE groupManager (
+                groupId TEXT NOT NULL REFERENCES userGroup(id) ON DELETE CASCADE,
+                principalId TEXT NOT NULL REFERENCES principal(id) ON DELETE CASCADE,
+                PRIMARY KEY (groupId, principalId)
+            ) WITHOUT ROWID;
+            CREATE INDEX groupManager_principal ON groupManager(principalId, groupId);
+            CREATE TABLE groupViewer (
+                groupId TEXT NOT NULL REFERENCES userGroup(id) ON DELETE CASCADE,
+                principalId TEXT NOT NULL,
+                PRIMARY KEY (groupId, principalId)
+            ) WITHOUT ROWID;
             """)
     }
 }
