@@ -251,6 +251,8 @@ struct FeedContent: Equatable, CustomStringConvertible {
                     try db.execute(sql: "INSERT INTO userGroup (id, title, visibility) VALUES (?, ?, ?)", arguments: [id, title, visibility])
                 }
                 try db.execute(sql: "INSERT INTO groupMembership (groupId, memberId, addedAt) VALUES ('g-secret', ?, 0)", arguments: [carolID])
+                // Members-only: the group names itself a viewer, so its members see it.
+                try db.execute(sql: "INSERT INTO groupViewer (groupId, principalId) VALUES ('g-secret', 'g-secret')")
             }
             // Groups are made in the database (their API comes later); logging in again makes
             // the server forget the memberships it had kept for her.

@@ -42,7 +42,7 @@ package struct Viewer: Sendable {
 
     /// The viewer as the directory decides which groups it may see.
     package var directoryViewer: DirectoryViewer {
-        DirectoryViewer(principals: principals, isLoggedIn: !isAnonymous, isAdministrator: isAdministrator)
+        DirectoryViewer(principals: principals, managedGroups: managedGroups, isLoggedIn: !isAnonymous, isAdministrator: isAdministrator)
     }
 }
 

@@ -7,29 +7,30 @@ package enum DirectoryEntry: Sendable, Equatable {
     case group(String)
 }
 
-/// Who may see which groups: members-only groups show only to their members.
+/// Who is looking at the directory: which groups it shows them is `GroupAccessRule`'s.
 package struct DirectoryViewer: Sendable {
     package var principals: Set<String>
+    package var managedGroups: Set<String>
     package var isLoggedIn: Bool
     package var isAdministrator: Bool
 
-    package init(principals: Set<String>, isLoggedIn: Bool, isAdministrator: Bool) {
+    package init(principals: Set<String>, managedGroups: Set<String> = [], isLoggedIn: Bool, isAdministrator: Bool) {
         self.principals = principals
+        self.managedGroups = managedGroups
         self.isLoggedIn = isLoggedIn
         self.isAdministrator = isAdministrator
+    }
+
+    package var groupRule: GroupAccessRule {
+        GroupAccessRule(principals: principals, managedGroups: managedGroups, isLoggedIn: isLoggedIn, isAdministrator: isAdministrator)
     }
 }
 
 extension SQLiteMetadataStore {
-    /// Whether `viewer` may see the group (public, logged-in for logged-in users, members-only
-    /// for its members); `nil` for no such group.
+    /// Whether `viewer` may see the group, by `GroupAccessRule`; `nil` for no such group.
     package func groupIsVisible(_ id: String, to viewer: DirectoryViewer) async throws -> Bool? {
         try await database.read(through: readGate) { db in
-            guard let visibility = try String.fetchOne(
-                db.cachedStatement(sql: "SELECT visibility FROM userGroup WHERE id = ?"), arguments: [id])
-            else { return nil }
-            return viewer.isAdministrator || visibility == "public" || (visibility == "logged-in" && viewer.isLoggedIn)
-                || viewer.principals.contains(id)
+            try Self.fetchGroupRecord(id, in: db).map(viewer.groupRule.reads)
         }
     }
 
@@ -69,14 +70,9 @@ extension SQLiteMetadataStore {
                 queries.append((sql, " ORDER BY lower(lastName), lower(firstName), id", arguments, DirectoryEntry.user))
             }
             if groups {
-                var sql = "FROM userGroup WHERE parentId IS NULL"
-                var arguments: [any DatabaseValueConvertible] = []
-                if !viewer.isAdministrator {
-                    sql += " AND (visibility = 'public'"
-                    if viewer.isLoggedIn { sql += " OR visibility = 'logged-in'" }
-                    sql += " OR id IN (SELECT value FROM json_each(?)))"
-                    arguments.append(Self.jsonArray(viewer.principals.sorted()))
-                }
+                let rule = viewer.groupRule.sqlCondition()
+                var sql = "FROM userGroup g WHERE parentId IS NULL AND " + rule.sql
+                var arguments: [any DatabaseValueConvertible] = [rule.argument]
                 if !words.isEmpty {
                     sql += " AND (" + Array(repeating: "lower(title) LIKE ?", count: words.count).joined(separator: anyWord ? " OR " : " AND ") + ")"
                     for word in words { arguments.append("%" + word + "%") }
