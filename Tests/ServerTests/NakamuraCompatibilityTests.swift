@@ -230,5 +230,68 @@ import TestSupport
             #expect(try await alice.get("/p/\(id)/\(fileID)").text == "attached words")
         }
     }
+
+    /// Corrections 17–23: groups as principals, as Nakamura's scripts use them.
+    @Test func groupsAnswerAsNakamurasDo() async throws {
+        try await withServer(userIDs: .login) { server in
+            let (alice, _) = try await server.register("alice")
+            let (bob, _) = try await server.register("bob")
+            let (carol, _) = try await server.register("carol")
+            let (erin, _) = try await server.register("erin")
+            let anonymous = server.session()
+            // 17: create, with properties, members and a managing member; the creator manages.
+            let created = try await alice.post("/system/userManager/group.create.html", [
+                (":name", "chess"), ("sakai:group-title", "Chess club"), ("motto", "check"), (":member", "erin"), (":sakai:manager", "bob"),
+            ])
+            #expect(created.status == 200)
+            #expect(try await alice.post("/system/userManager/group.create.html", [(":name", "chess")]).status == 400)
+            #expect(try await anonymous.post("/system/userManager/group.create.html", [(":name", "anon")]).status == 405)
+            #expect(try await alice.get("/~chess/public/authprofile.json").status == 200, "the group has a home")
+            // 18: the map.
+            let map = try await carol.get("/system/userManager/group/chess.json").object
+            let properties = map["properties"] as? [String: Any] ?? [:]
+            #expect(properties["name"] as? String == "chess" && properties["motto"] as? String == "check")
+            #expect(Set(map["members"] as? [String] ?? []) == ["bob", "erin"])
+            #expect(Set(properties["rep:group-managers"] as? [String] ?? []) == ["alice", "bob"])
+            // 21: managers among the direct members, the others, and both.
+            func userids(_ session: HTTPSession, _ selector: String) async throws -> Set<String> {
+                Set((try await session.get("/system/userManager/group/chess.\(selector).json").json as? [[String: Any]] ?? []).compactMap { $0["userid"] as? String })
+            }
+            #expect(try await userids(carol, "managers") == ["bob"])
+            #expect(try await userids(carol, "members") == ["erin"])
+            #expect(try await userids(carol, "everyone") == ["bob", "erin"])
+            // 20: ids or principal paths; no-ops are 200; a non-manager changes nothing.
+            let update = "/system/userManager/group/chess.update.html"
+            #expect(try await alice.post(update, [(":member", "/system/userManager/user/carol"), (":member", "erin"), (":member@Delete", "nobody-here")]).status == 200)
+            #expect(try await carol.post(update, [(":member@Delete", "erin"), ("motto", "mate")]).status == 403)
+            #expect(Set(try await alice.get("/system/userManager/group/chess.json").object["members"] as? [String] ?? []) == ["bob", "carol", "erin"])
+            #expect(try await alice.post(update, [(":member", "chess")]).status == 200, "a group may contain itself")
+            #expect(try await erin.get("/system/me").status == 200, "membership expansion stops at the cycle")
+            // 19: viewers decide who sees it; plain membership does not.
+            #expect(try await anonymous.get("/system/userManager/group/chess.json").status == 200, "no viewers: public")
+            #expect(try await alice.post(update, [(":viewer", "carol")]).status == 200)
+            #expect(try await anonymous.get("/system/userManager/group/chess.json").status == 404)
+            #expect(try await erin.get("/system/userManager/group/chess.json").status == 404, "a plain member does not see it")
+            #expect(try await carol.get("/system/userManager/group/chess.json").status == 200)
+            #expect(try await bob.get("/system/userManager/group/chess.json").status == 200, "a manager does")
+            #expect(try await alice.post(update, [(":viewer", "anonymous")]).status == 200)
+            #expect(try await anonymous.get("/system/userManager/group/chess.json").status == 200, "public again")
+            // 23: leave; the last manager may not.
+            #expect(try await erin.post("/system/userManager/group/chess.leave.json").status == 200)
+            #expect(!(try await alice.get("/system/userManager/group/chess.json").object["members"] as? [String] ?? []).contains("erin"))
+            #expect(try await alice.post(update, [(":manager@Delete", "bob")]).status == 200)
+            #expect(try await alice.post("/system/userManager/group/chess.leave.json").status == 400)
+            // 22: delete, by a manager only; the group goes from every member's /system/me.
+            #expect(try await carol.post("/system/userManager/group/chess.delete.html").status == 403)
+            let groupsOf = { (session: HTTPSession) async throws -> [String] in
+                (try await session.get("/system/me").object["groups"] as? [[String: Any]] ?? []).compactMap { $0["groupid"] as? String }
+            }
+            #expect(try await groupsOf(carol).contains("chess"))
+            #expect(try await alice.post("/system/userManager.delete.json", [(":applyTo", "chess")]).status == 200)
+            #expect(try await alice.get("/system/userManager/group/chess.json").status == 404)
+            #expect(try await alice.get("/~chess.json").status == 404)
+            #expect(try await groupsOf(carol).contains("chess") == false)
+        }
+    }
 }
 

@@ -64,6 +64,11 @@ import TestSupport
         #expect(try await alice.post("\(home)/private/diary", [("text", diaryWords)]).status == 201)
         #expect(try await alice.post("\(home)/public/shared", [("text", "open")]).status == 201)
         #expect(try await alice.post("\(home)/public/shared.modifyAce.html", [("principalId", ids[.editor]!), ("privilege@jcr:write", "granted")]).status == 200)
+        // A members-only group alice manages: bob is a member, carol a named viewer.
+        let group = try await alice.post("/system/userManager/group.create.html", [
+            (":name", "crew"), ("sakai:group-title", "The crew"), (":member", ids[.editor]!), (":viewer", "crew"), (":viewer", ids[.viewer]!),
+        ])
+        #expect(group.status == 200)
         var scratch: [String] = []
         for index in 0..<5 { scratch.append(try await alice.uploadOne("scratch-\(index).txt", Array("scratch".utf8))) }
         for id in scratch {
@@ -138,6 +143,25 @@ import TestSupport
                       expect: write(stranger: 403, viewer: 403, editor: 403, manager: .skip)),
             ],
             "widgets": [Probe(method: "GET", path: "/var/widgets.json", expect: all(200))],
+            "group.create": [
+                Probe(method: "POST", path: "/system/userManager/group.create.html", fields: [(":name", "crew")],
+                      expect: write(stranger: 400, viewer: 400, editor: 400, manager: .status(400))),
+            ],
+            "group": [
+                Probe(method: "GET", path: "/system/userManager/group/crew.json", expect: readers(200, others: 404)),
+                Probe(method: "GET", path: "/system/userManager/group/crew.everyone.json", expect: readers(200, others: 404)),
+                Probe(method: "POST", path: "/system/userManager/group/crew.update.html", fields: [("sakai:motto", "ahoy")],
+                      expect: write(stranger: 404, viewer: 403, editor: 403, manager: .status(200))),
+                Probe(method: "POST", path: "/system/userManager/group/crew.update.html", fields: [(":member", dave)],
+                      expect: write(stranger: 404, viewer: 403, editor: 403, manager: .status(200)),
+                      undo: [("/system/userManager/group/crew.update.html", [(":member@Delete", dave)])]),
+                Probe(method: "POST", path: "/system/userManager/group/crew.leave.json",
+                      expect: write(stranger: 404, viewer: nil, editor: nil, manager: .status(400))),
+            ],
+            "principal deletion": [
+                Probe(method: "POST", path: "/system/userManager.delete.json", fields: [(":applyTo", "crew")],
+                      expect: write(stranger: 404, viewer: 403, editor: 403, manager: .skip)),
+            ],
             "upload": [
                 Probe(method: "POST", path: "/system/pool/createfile", multipart: [("new.txt", Array("new".utf8))],
                       expect: write(stranger: 201, viewer: 201, editor: 201, manager: .status(201))),

@@ -41,6 +41,16 @@ extension OakenService {
         Route("account deletion", .paths(accountDeletePaths), methods: [.post], access: .accountRule) { service, call, _ in
             try await service.deleteAccountsByList(call)
         },
+        // Groups (§2.5).
+        Route("group.create", .paths(groupCreatePaths), methods: [.post], access: .signedIn) { service, call, _ in
+            try await service.createGroup(call)
+        },
+        Route("group", .prefix(groupPrefix), methods: .readsAndPosts, access: .groupRule) { service, call, _ in
+            try await service.group(call)
+        },
+        Route("principal deletion", .paths(principalDeletePaths), methods: [.post], access: .groupRule) { service, call, _ in
+            try await service.deletePrincipals(call)
+        },
         Route("widgets", .paths(["/var/widgets.json"]), methods: .reads, access: .anyone) { service, call, _ in
             try await service.widgets(call)
         },

@@ -35,6 +35,8 @@ package struct Route: Sendable {
         /// An account: its owner and administrators read it whole and change it; others
         /// read its public part.
         case accountRule
+        /// A group: `GroupAccessRule` decides who sees it (others get 404) and who changes it.
+        case groupRule
         /// People and groups: the directory's rule (members-only groups to their members;
         /// login names and e-mail never shown).
         case directoryRule
