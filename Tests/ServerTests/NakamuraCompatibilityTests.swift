@@ -293,5 +293,37 @@ import TestSupport
             #expect(try await groupsOf(carol).contains("chess") == false)
         }
     }
+
+    /// Correction 24, and a group's library: the caller's groups and managed groups, and what
+    /// is shared with a group or its roles, for those who may see the group.
+    @Test func myGroupsAndAGroupsLibrary() async throws {
+        try await withServer(userIDs: .login) { server in
+            let (alice, _) = try await server.register("alice")
+            let (bob, _) = try await server.register("bob")
+            let (carol, _) = try await server.register("carol")
+            for (name, title) in [("zeta", "Zeta Reading Circle"), ("alpha", "Alpha Chess Club"), ("mid", "Chessboard makers")] {
+                #expect(try await alice.post("/system/userManager/group.create.html", [(":name", name), ("sakai:group-title", title), (":member", "bob")]).status == 200)
+            }
+            func ids(_ session: HTTPSession, _ target: String) async throws -> [String] {
+                (try await session.get(target).object["results"] as? [[String: Any]] ?? []).compactMap { $0["sakai:group-id"] as? String }
+            }
+            #expect(try await ids(bob, "/system/me/groups.json") == ["alpha", "mid", "zeta"])
+            #expect(try await ids(bob, "/system/me/managedgroups.json") == [])
+            #expect(try await ids(alice, "/system/me/managedgroups.json") == ["alpha", "mid", "zeta"])
+            #expect(try await ids(bob, "/system/me/groups.json?q=CHESS") == ["alpha"], "a whole word, without case")
+            #expect(try await ids(bob, "/system/me/groups.json?q=chess*") == ["alpha", "mid"])
+            #expect(try await ids(bob, "/system/me/groups.json?q=zeta") == ["zeta"], "the id counts as a word")
+            #expect(try await bob.get("/system/me/groups.json?uid=alice").status == 403)
+            #expect(try await ids(bob, "/system/me/groups.json?uid=bob") == ["alpha", "mid", "zeta"])
+            // The library of a group: what is shared with it; hidden from those who may not see it.
+            let id = try await alice.uploadOne("minutes.txt", Array("club minutes".utf8))
+            #expect(try await alice.post("/p/\(id).members.html", [(":viewer", "alpha")]).status == 200)
+            let library = "/var/search/pool/manager-viewer.json?userid=alpha"
+            #expect((try await bob.get(library).object["results"] as? [[String: Any]])?.compactMap { $0["_path"] as? String } == [id])
+            #expect(try await alice.post("/system/userManager/group/alpha.update.html", [(":viewer", "alpha")]).status == 200)
+            #expect(try await carol.get(library).status == 404, "a members-only group's library is hidden")
+            #expect(try await bob.get(library).status == 200)
+        }
+    }
 }
 

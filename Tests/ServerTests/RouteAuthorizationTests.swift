@@ -118,6 +118,16 @@ import TestSupport
                 ]),
             ],
             "me": [Probe(method: "GET", path: "/system/me", expect: all(200))],
+            "my groups": [
+                Probe(method: "GET", path: "/system/me/groups.json", expect: Dictionary(
+                    uniqueKeysWithValues: Actor.allCases.map { ($0, .shows("\"crew\"", $0 == .editor)) })),
+                Probe(method: "GET", path: "/system/me/managedgroups.json", expect: Dictionary(
+                    uniqueKeysWithValues: Actor.allCases.map { ($0, .shows("\"crew\"", $0 == .manager)) })),
+                Probe(method: "GET", path: "/system/me/managedgroups.json?uid=\(alice)", expect: [
+                    .anonymous: .status(403), .stranger: .status(403), .viewer: .status(403), .editor: .status(403),
+                    .manager: .shows("\"crew\"", true),
+                ]),
+            ],
             "login": [Probe(method: "POST", path: "/system/sling/formlogin", fields: [("sakaiauth:un", "alice"), ("sakaiauth:pw", "wrong")], expect: all(401))],
             "logout": [Probe(method: "GET", path: "/system/sling/logout?resource=/", expect: [
                 // Logging out would end the actors' sessions: only the anonymous one tries.
@@ -201,6 +211,7 @@ import TestSupport
                       expect: write(stranger: 404, viewer: 403, editor: 403, manager: .status(200))),
             ],
             "content feeds": [
+                Probe(method: "GET", path: "/var/search/pool/manager-viewer.json?userid=crew", expect: readers(200, others: 404)),
                 Probe(method: "GET", path: "/var/search/pool/all.json?q=\(secretWords)", expect: shownToReaders(item)),
                 Probe(method: "GET", path: "/var/search/pool/me/manager-all.json", expect: Dictionary(
                     uniqueKeysWithValues: Actor.allCases.map { ($0, .shows(item, $0 == .manager)) })),

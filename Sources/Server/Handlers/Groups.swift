@@ -182,3 +182,42 @@ extension OakenService {
         return .status(.ok, path: "/system/userManager.delete", for: call)
     }
 }
+
+extension OakenService {
+    static let myGroupsPaths: Set<String> = ["/system/me/groups.json", "/system/me/managedgroups.json"]
+
+    /// `GET /system/me/groups.json` and `managedgroups.json` (contract correction 24): the
+    /// groups the caller belongs to (transitively, through role groups) or manages, as group
+    /// profiles sorted by id in the search envelope. `q` keeps those with a word of their
+    /// title, or their id, matching it whole, without case (`*` is a wildcard). `uid` is
+    /// honoured for oneself and administrators only (others get 403).
+    func myGroups(_ call: Call) async throws -> Reply {
+        let (pageSize, offset) = try Self.paging(call.parameters)
+        var viewer = call.viewer
+        if let uid = call.parameters["uid"], !uid.isEmpty, uid != viewer.userID {
+            guard viewer.isAdministrator else { throw HTTPFailure.forbidden("uid is honoured for oneself and administrators only") }
+            viewer = try await self.viewer(forUser: uid)
+        }
+        guard !viewer.isAnonymous else { return Self.envelope(pageSize: pageSize, results: [], facets: [], total: 0) }
+        let ids = call.path.hasSuffix("/managedgroups.json") ? viewer.managedGroups : viewer.principals
+        var groups = try await metadata.groups(ids: ids).filter { $0.parentID == nil && !$0.id.hasPrefix("g-contacts-") }
+        if let q = call.parameters["q"]?.trimmingCharacters(in: .whitespaces), !q.isEmpty, q != "*" {
+            let pattern = Self.wholeWordPattern(q)
+            groups = groups.filter { group in
+                ([group.id] + group.title.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init))
+                    .contains { word in pattern.map { (try? $0.wholeMatch(in: word.lowercased())) != nil } ?? false }
+            }
+        }
+        groups.sort { $0.id < $1.id }
+        let page = groups.dropFirst(min(offset, groups.count)).prefix(pageSize)
+        return Self.envelope(pageSize: pageSize, results: page.map { .object(groupInfo($0)) }, facets: nil, total: groups.count)
+    }
+
+    /// A case-insensitive whole-word pattern in which `*` matches anything (`nil`: matches
+    /// nothing).
+    static func wholeWordPattern(_ q: String) -> Regex<AnyRegexOutput>? {
+        let escaped = q.lowercased().split(separator: "*", omittingEmptySubsequences: false)
+            .map { NSRegularExpression.escapedPattern(for: String($0)) }.joined(separator: ".*")
+        return try? Regex(escaped)
+    }
+}

@@ -52,7 +52,12 @@ extension OakenService {
             let owner = parameters["userid"].flatMap { $0.isEmpty ? nil : $0 } ?? viewer.userID
             guard let owner else { return Self.envelope(pageSize: pageSize, results: [], facets: [], total: 0) }
             var members: Set<String> = [owner]
-            if (parameters["levels"].flatMap(Int.init) ?? 0) > 0 {
+            if let visible = try await metadata.groupIsVisible(owner, to: viewer.directoryViewer) {
+                // A group's library: what is shared with the group or any of its roles, for
+                // those who may see the group.
+                guard visible else { throw HTTPFailure.notFound() }
+                members.formUnion(try await metadata.roleGroupIDs(of: owner))
+            } else if (parameters["levels"].flatMap(Int.init) ?? 0) > 0 {
                 members = owner == viewer.userID ? viewer.principals : try await metadata.principalIDs(ofUser: owner).union([owner])
             }
             request.scope = LibraryScope(principalIDs: members, roles: [.manager, .viewer])

@@ -14,6 +14,9 @@ extension OakenService {
         Route("me", .paths(["/system/me", "/system/me.json"]), methods: .reads, access: .anyone) { service, call, _ in
             try await service.me(call)
         },
+        Route("my groups", .paths(myGroupsPaths), methods: .reads, access: .accountRule) { service, call, _ in
+            try await service.myGroups(call)
+        },
         Route("login", .paths(["/system/sling/formlogin"]), methods: [.post], access: .anyone) {
             try await $0.login($1, address: $2)
         },

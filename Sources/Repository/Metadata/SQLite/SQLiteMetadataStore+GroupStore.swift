@@ -97,6 +97,13 @@ extension SQLiteMetadataStore: GroupStore {
         }
     }
 
+    /// The ids of the group's role pseudo-groups.
+    package func roleGroupIDs(of id: String) async throws -> [String] {
+        try await database.read(through: readGate) { db in
+            try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM userGroup WHERE parentId = ? ORDER BY id"), arguments: [id])
+        }
+    }
+
     // MARK: - Inside a transaction
 
     private static func insertGroup(
