@@ -325,5 +325,44 @@ import TestSupport
             #expect(try await bob.get(library).status == 200)
         }
     }
+
+    /// Joining: a `yes` group takes a user at once, a `withauth` one records the request for
+    /// its managers to approve or deny, a `no` one does nothing; nobody asks for another.
+    @Test func joiningFollowsTheGroupsJoinability() async throws {
+        try await withServer(userIDs: .login) { server in
+            let (alice, _) = try await server.register("alice")
+            let (bob, _) = try await server.register("bob")
+            let (carol, _) = try await server.register("carol")
+            for (name, joinable) in [("open", "yes"), ("asked", "withauth"), ("closed", "no")] {
+                #expect(try await alice.post("/system/userManager/group.create.html", [(":name", name)]).status == 200)
+                #expect(try await alice.post("/system/userManager/group/\(name).update.html", [("sakai:group-joinable", joinable)]).status == 200)
+            }
+            func members(_ group: String) async throws -> Set<String> {
+                Set(try await alice.get("/system/userManager/group/\(group).json").object["members"] as? [String] ?? [])
+            }
+            #expect(try await bob.post("/~open/joinrequests.create.html", [("userid", "bob")]).status == 200)
+            #expect(try await members("open") == ["bob"], "a yes group takes bob at once")
+            #expect(try await bob.post("/~asked/joinrequests.create.html", [("userid", "carol")]).status == 403, "only for oneself")
+            #expect(try await server.session().post("/~asked/joinrequests.create.html", [("userid", "bob")]).status == 405)
+            for session in [bob, carol] {
+                #expect(try await session.post("/~asked/joinrequests.create.html").status == 200)
+            }
+            #expect(try await members("asked") == [], "withauth waits for a manager")
+            let list = try await alice.get("/var/joinrequests/list.json?groupId=asked").object
+            #expect(list["total"] as? Int == 2)
+            #expect(Set((list["results"] as? [[String: Any]] ?? []).compactMap { $0["userid"] as? String }) == ["bob", "carol"])
+            #expect(((list["results"] as? [[String: Any]])?.first?["_created"] as? String)?.contains("T") == true)
+            #expect(try await bob.get("/var/joinrequests/list.json?groupId=asked").status == 403)
+            // Approve bob, deny carol.
+            #expect(try await alice.post("/system/userManager/group/asked.update.html", [(":member", "bob")]).status == 200)
+            #expect(try await alice.post("/~asked/joinrequests/bob", [(":operation", "delete")]).status == 200)
+            #expect(try await alice.post("/~asked/joinrequests/carol", [(":operation", "delete")]).status == 200)
+            #expect(try await members("asked") == ["bob"])
+            #expect(try await alice.get("/var/joinrequests/list.json?groupId=asked").object["total"] as? Int == 0)
+            #expect(try await carol.post("/~asked/joinrequests/carol", [(":operation", "delete")]).status == 404, "nothing left to withdraw")
+            #expect(try await carol.post("/~closed/joinrequests.create.html").status == 200)
+            #expect(try await members("closed") == [], "a no group takes nobody")
+        }
+    }
 }
 

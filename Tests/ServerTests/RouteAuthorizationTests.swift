@@ -168,6 +168,11 @@ import TestSupport
                 Probe(method: "POST", path: "/system/userManager/group/crew.leave.json",
                       expect: write(stranger: 404, viewer: nil, editor: nil, manager: .status(400))),
             ],
+            "join requests": [
+                Probe(method: "GET", path: "/var/joinrequests/list.json?groupId=crew", expect: [
+                    .anonymous: .status(404), .stranger: .status(404), .viewer: .status(403), .editor: .status(403), .manager: .status(200),
+                ]),
+            ],
             "principal deletion": [
                 Probe(method: "POST", path: "/system/userManager.delete.json", fields: [(":applyTo", "crew")],
                       expect: write(stranger: 404, viewer: 403, editor: 403, manager: .skip)),

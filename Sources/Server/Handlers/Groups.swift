@@ -221,3 +221,75 @@ extension OakenService {
         return try? Regex(escaped)
     }
 }
+
+/// Join requests (contract §2.5): `POST /~<group>/joinrequests.create.html` with `userid`,
+/// `GET /var/joinrequests/list.json?groupId=`, and `POST /~<gid>/joinrequests/<userid>` with
+/// `:operation=delete`.
+extension OakenService {
+    static let joinRequestListPath = "/var/joinrequests/list.json"
+
+    /// The group a join-request path names (`/~<group>/joinrequests…`), or `nil`.
+    static func joinRequestGroup(_ path: String) -> (group: String, rest: String)? {
+        guard let home = NodePath.homeID(of: path) else { return nil }
+        let tail = path.dropFirst(2 + home.count)
+        guard tail.hasPrefix("/joinrequests") else { return nil }
+        return (home, String(tail.dropFirst("/joinrequests".count)))
+    }
+
+    /// A request to join: the caller, for themself. A `yes` group (the parent's joinability
+    /// decides for a role group) takes them at once; a `withauth` one records the request
+    /// for its managers; a `no` one does nothing. 200 in each case.
+    func requestToJoin(_ group: GroupRecord, _ call: Call) async throws -> Reply {
+        guard let me = call.viewer.userID else { throw HTTPFailure.forbidden("Anonymous users may not join groups") }
+        guard call.parameters["userid"] ?? me == me else { throw HTTPFailure.forbidden("You may ask to join only for yourself") }
+        let parentID = group.summary.parentID ?? group.summary.id
+        let joinability = parentID == group.summary.id ? group.summary.joinability : try await metadata.group(id: parentID)?.summary.joinability
+        switch joinability {
+        case "yes":
+            var change = GroupChange()
+            change.addMembers = [me]
+            try await metadata.changeGroup(id: group.summary.id, change)
+        case "withauth":
+            try await metadata.requestToJoin(groupID: group.summary.id, userID: me)
+        default:
+            break
+        }
+        return .status(.ok, path: "/~\(group.summary.id)/joinrequests", for: call)
+    }
+
+    /// `GET /var/joinrequests/list.json?groupId=`: the pending requests, for the group's
+    /// managers (or its parent's): each the person's basic info with `_created`.
+    func joinRequestList(_ call: Call) async throws -> Reply {
+        guard let id = call.parameters["groupId"], !id.isEmpty else { throw HTTPFailure.badRequest("groupId is required") }
+        let (pageSize, offset) = try Self.paging(call.parameters)
+        let group = try await managedGroup(id, call)
+        let requests = try await metadata.joinRequests(groupID: group.summary.id)
+        var results: [JSONValue] = []
+        for request in requests.dropFirst(min(offset, requests.count)).prefix(pageSize) {
+            guard case .object(var entry) = try await principalEntry(request.userID) else { continue }
+            entry["_created"] = .string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(request.requestedAt) / 1000)))
+            results.append(.object(entry))
+        }
+        return Self.envelope(pageSize: pageSize, results: results, facets: nil, total: requests.count)
+    }
+
+    /// `POST /~<gid>/joinrequests/<userid>` with `:operation=delete`: withdraws the request
+    /// (the user themself) or settles it (a manager), for the group and its roles.
+    func removeJoinRequest(groupID: String, userID: String, _ call: Call) async throws -> Reply {
+        guard call.parameters[":operation"] == "delete" else { throw HTTPFailure.badRequest("only :operation=delete is taken here") }
+        if call.viewer.userID != userID { _ = try await managedGroup(groupID, call) }
+        guard try await metadata.removeJoinRequests(groupID: groupID, userID: userID) else { throw HTTPFailure.notFound() }
+        return .status(.ok, path: "/~\(groupID)/joinrequests/\(userID)", for: call)
+    }
+
+    /// The group, when the caller manages it or its parent: 404 when they may not see it,
+    /// 403 when they see but do not manage it.
+    private func managedGroup(_ id: String, _ call: Call) async throws -> GroupRecord {
+        let rule = call.viewer.directoryViewer.groupRule
+        guard let group = try await metadata.group(id: id), rule.reads(group) else { throw HTTPFailure.notFound() }
+        var manages = rule.manages(group)
+        if !manages, let parent = group.summary.parentID, let record = try await metadata.group(id: parent) { manages = rule.manages(record) }
+        guard manages else { throw HTTPFailure.forbidden("Only a manager may see this group's join requests") }
+        return group
+    }
+}

@@ -7,6 +7,18 @@ import Repository
 extension OakenService {
     func nodes(_ call: Call) async throws -> Reply {
         if let page = try await homePage(call) { return page }
+        // A group's join requests are the group's records, not nodes.
+        if call.method == .post, let (groupID, rest) = Self.joinRequestGroup(call.path), try await metadata.principalKind(of: groupID) == .group {
+            if rest == ".create.html" || rest == ".create.json" {
+                guard let group = try await metadata.group(id: groupID), call.viewer.directoryViewer.groupRule.reads(group) else {
+                    throw HTTPFailure.notFound()
+                }
+                return try await requestToJoin(group, call)
+            }
+            if rest.hasPrefix("/"), !rest.dropFirst().contains("/") {
+                return try await removeJoinRequest(groupID: groupID, userID: String(rest.dropFirst()), call)
+            }
+        }
         let sling = try await SlingPath.resolve(call.path) { try await metadata.node(at: $0) != nil }
         try NodePath.validate(sling.resource)
         let home = Self.homeID(of: sling.resource)

@@ -51,6 +51,9 @@ extension OakenService {
         Route("group", .prefix(groupPrefix), methods: .readsAndPosts, access: .groupRule) { service, call, _ in
             try await service.group(call)
         },
+        Route("join requests", .paths([joinRequestListPath]), methods: .reads, access: .groupRule) { service, call, _ in
+            try await service.joinRequestList(call)
+        },
         Route("principal deletion", .paths(principalDeletePaths), methods: [.post], access: .groupRule) { service, call, _ in
             try await service.deletePrincipals(call)
         },

@@ -67,6 +67,10 @@ extension SQLiteMetadataStore: GroupStore {
             var properties = Self.propertyObject(text)
             for name in change.removeProperties { properties[name] = nil }
             for (name, value) in change.setProperties { properties[name] = value }
+            // Who may join is a column the join rules read.
+            if let joinable = change.setProperties["sakai:group-joinable"]?.stringValue, ["yes", "withauth", "no"].contains(joinable) {
+                try db.cachedStatement(sql: "UPDATE userGroup SET joinability = ? WHERE id = ?").execute(arguments: [joinable, id])
+            }
             try db.cachedStatement(sql: "UPDATE principal SET properties = ?, lastModifiedAt = ? WHERE id = ?")
                 .execute(arguments: [JSONValue.object(properties).serialized, now, id])
             // The visibility the directory reads follows the viewers: none or anonymous is
@@ -94,6 +98,37 @@ extension SQLiteMetadataStore: GroupStore {
                     try db.execute(sql: "DELETE FROM principal WHERE id = ?", arguments: [group])
                 }
             }
+        }
+    }
+
+    /// Records the user's request to join the group (again: no change).
+    package func requestToJoin(groupID: String, userID: String) async throws {
+        let now = Self.now()
+        try await database.write { db in
+            try db.cachedStatement(sql: """
+                INSERT INTO joinRequest (groupId, userId, requestedAt) VALUES (?, ?, ?) ON CONFLICT DO NOTHING
+                """).execute(arguments: [groupID, userID, now])
+        }
+    }
+
+    /// The pending requests to join the group, oldest first: user ids and when they asked.
+    package func joinRequests(groupID: String) async throws -> [(userID: String, requestedAt: Int64)] {
+        try await database.read(through: readGate) { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT userId, requestedAt FROM joinRequest WHERE groupId = ? ORDER BY requestedAt, userId"),
+                arguments: [groupID]
+            ).map { ($0[0], $0[1]) }
+        }
+    }
+
+    /// Removes the user's requests to join the group or any of its roles; whether there were any.
+    @discardableResult
+    package func removeJoinRequests(groupID: String, userID: String) async throws -> Bool {
+        try await database.write { db in
+            try db.cachedStatement(sql: """
+                DELETE FROM joinRequest WHERE userId = ? AND (groupId = ? OR groupId IN (SELECT id FROM userGroup WHERE parentId = ?))
+                """).execute(arguments: [userID, groupID, groupID])
+            return db.changesCount > 0
         }
     }
 
