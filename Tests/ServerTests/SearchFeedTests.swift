@@ -502,6 +502,60 @@ struct FeedContent: Equatable, CustomStringConvertible {
         }
     }
 
+    /// Groups made and changed through the API, nested and in cycles, with content shared with
+    /// them: every feed for every user and anonymously against the model, and again at once
+    /// after random membership changes.
+    @Test(arguments: [5, 41])
+    func everyFeedFollowsGroupMembershipAtOnce(seed: UInt64) async throws {
+        var random = SeededRandom(seed: seed)
+        try await withServer { server in
+            let vocabulary = ["alpha", "bravo", "delta", "echo", "golf", "hotel"]
+            var users: [(session: HTTPSession, id: String)] = []
+            for n in 0..<5 { users.append(try await server.register("member\(n)")) }
+            let owner = users[0]
+            var model = SharingModel(groups: [:])
+            for g in 0..<4 {
+                let id = "team\(g)"
+                #expect(try await owner.session.post("/system/userManager/group.create.html", [(":name", id)]).status == 200)
+                model.groups[id] = []
+            }
+            func setMembers(_ group: String, _ members: Set<String>) async throws {
+                let old = model.groups[group] ?? []
+                var fields: [(String, String)] = []
+                for added in members.subtracting(old).sorted() { fields.append((":member", added)) }
+                for removed in old.subtracting(members).sorted() { fields.append((":member@Delete", removed)) }
+                guard !fields.isEmpty else { return }
+                #expect(try await owner.session.post("/system/userManager/group/\(group).update.html", fields).status == 200)
+                model.groups[group] = members
+            }
+            func randomMembers(of group: String) -> Set<String> {
+                let candidates = users.dropFirst().map(\.id) + model.groups.keys.filter { $0 != group }
+                return Set(candidates.filter { _ in random.next() % 3 == 0 })
+            }
+            for group in model.groups.keys.sorted() { try await setMembers(group, randomMembers(of: group)) }
+            // A cycle, on purpose: team0 in team1 and team1 in team0.
+            try await setMembers("team0", (model.groups["team0"] ?? []).union(["team1"]))
+            try await setMembers("team1", (model.groups["team1"] ?? []).union(["team0"]))
+            for n in 0..<16 {
+                let words = (0..<4).map { _ in vocabulary[Int(random.next() % UInt64(vocabulary.count))] }
+                let id = try await owner.session.uploadOne("shared-\(n).txt", Array(words.joined(separator: " ").utf8))
+                var item = SharingModel.Item(words: words, managers: [owner.id])
+                let group = "team\(random.next() % 4)"
+                #expect(try await owner.session.post("/p/\(id).members.html", [(":viewer", group)]).status == 200)
+                item.viewers.insert(group)
+                model.items[id] = item
+            }
+            await server.extracted()
+            let viewers: [(HTTPSession, String?)] = users.map { ($0.session, $0.id) } + [(server.session(), nil)]
+            try await Self.compareEveryFeed(viewers, model, vocabulary: vocabulary)
+            // Membership changes show in the very next search.
+            for group in model.groups.keys.sorted() where random.next() % 2 == 0 {
+                try await setMembers(group, randomMembers(of: group))
+            }
+            try await Self.compareEveryFeed(viewers, model, vocabulary: vocabulary)
+        }
+    }
+
     static func compareEveryFeed(_ viewers: [(HTTPSession, String?)], _ model: SharingModel, vocabulary: [String]) async throws {
         let queries: [(q: String, matches: ([String]) -> Bool)] = [
             ("alpha", { $0.contains("alpha") }),
@@ -563,8 +617,15 @@ struct SharingModel {
     var groups: [String: Set<String>]
     var items: [String: Item] = [:]
 
+    /// The user and every group they belong to, through nested groups too (stopping at
+    /// cycles): a group counts when any of its members is already counted.
     func principals(of user: String) -> Set<String> {
-        Set(groups.filter { $0.value.contains(user) }.keys).union([user])
+        var found: Set<String> = [user]
+        while true {
+            let more = Set(groups.filter { !$0.value.isDisjoint(with: found) }.keys).subtracting(found)
+            if more.isEmpty { return found }
+            found.formUnion(more)
+        }
     }
 
     func readable(_ item: Item, by user: String?) -> Bool {
