@@ -100,7 +100,7 @@ extension SQLiteMetadataStore {
                 let number = (row["currentVersion"] as Int) + 1
                 let name: String = row["name"]
                 let blobID = body.id.description
-                try db.cachedStatement(sql: "INSERT INTO blob (id, length, createdAt) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING").execute(arguments: [blobID, body.length, now])
+                try Self.recordBlob(blobID, length: body.length, at: now, in: db)
                 try db.cachedStatement(sql: """
                         INSERT INTO contentVersion (itemId, number, blobId, length, mimeType, fileName, savedAt, savedBy)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -110,11 +110,7 @@ extension SQLiteMetadataStore {
                             bodyLastModifiedAt = ?
                         WHERE id = ?
                         """).execute(arguments: [number, mimeType, now, savedBy, now, id])
-                try db.cachedStatement(sql: """
-                        INSERT INTO activity (actorId, itemId, sourcePath, appId, templateId, messageKey, createdAt)
-                        VALUES (?, ?, ?, 'Content', 'default', 'UPDATED_FILE', ?)
-                        """).execute(arguments: [savedBy, id, "/p/\(id)", now])
-                try Self.queueExtraction(of: blobID, at: now, in: db)
+                try Self.recordNewBody(of: id, blobID: blobID, by: savedBy, at: now, in: db)
                 if let importedFrom { try Self.recordImport(importedFrom, itemID: id, at: now, in: db) }
                 try blobs.publish(body)
             }
@@ -135,7 +131,7 @@ extension SQLiteMetadataStore {
                 guard let number = try Int.fetchOne(db.cachedStatement(sql: "SELECT currentVersion FROM contentItem WHERE id = ?"), arguments: [id])
                 else { throw RepositoryError.notFound(kind: "item", id: id) }
                 let blobID = body.id.description
-                try db.cachedStatement(sql: "INSERT INTO blob (id, length, createdAt) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING").execute(arguments: [blobID, body.length, now])
+                try Self.recordBlob(blobID, length: body.length, at: now, in: db)
                 try db.cachedStatement(sql: """
                         UPDATE contentVersion SET blobId = ?, length = ?, mimeType = ?, savedAt = ?, savedBy = ?
                         WHERE itemId = ? AND number = ?
@@ -145,11 +141,7 @@ extension SQLiteMetadataStore {
                         UPDATE contentItem SET mimeType = ?, lastModifiedAt = ?, lastModifiedBy = ?, bodyLastModifiedAt = ?
                         WHERE id = ?
                         """).execute(arguments: [mimeType, now, savedBy, now, id])
-                try db.cachedStatement(sql: """
-                        INSERT INTO activity (actorId, itemId, sourcePath, appId, templateId, messageKey, createdAt)
-                        VALUES (?, ?, ?, 'Content', 'default', 'UPDATED_FILE', ?)
-                        """).execute(arguments: [savedBy, id, "/p/\(id)", now])
-                try Self.queueExtraction(of: blobID, at: now, in: db)
+                try Self.recordNewBody(of: id, blobID: blobID, by: savedBy, at: now, in: db)
                 try blobs.publish(body)
             }
         } catch {
@@ -158,6 +150,21 @@ extension SQLiteMetadataStore {
         }
         guard let item = try await item(id: id) else { throw RepositoryError.notFound(kind: "item", id: id) }
         return item
+    }
+
+    /// Records a blob's row (once: the same bytes may arrive again).
+    private static func recordBlob(_ blobID: String, length: Int64, at now: Int64, in db: Database) throws {
+        try db.cachedStatement(sql: "INSERT INTO blob (id, length, createdAt) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING")
+            .execute(arguments: [blobID, length, now])
+    }
+
+    /// What follows a new body for an item: its activity, and its extraction queued.
+    private static func recordNewBody(of id: String, blobID: String, by savedBy: String, at now: Int64, in db: Database) throws {
+        try db.cachedStatement(sql: """
+                INSERT INTO activity (actorId, itemId, sourcePath, appId, templateId, messageKey, createdAt)
+                VALUES (?, ?, ?, 'Content', 'default', 'UPDATED_FILE', ?)
+                """).execute(arguments: [savedBy, id, "/p/\(id)", now])
+        try queueExtraction(of: blobID, at: now, in: db)
     }
 
     package func importedItems(for files: [ImportedFile]) async throws -> [String: ImportedItemState] {
