@@ -364,5 +364,48 @@ import TestSupport
             #expect(try await members("closed") == [], "a no group takes nobody")
         }
     }
+
+    /// World creation from the templates, on a site without a UI tree (Oaken's own templates)
+    /// and as scripted clients call it (correction 16).
+    @Test func worldsAreMadeFromTheTemplates() async throws {
+        try await withServer(userIDs: .login, configure: { $0.uiDirectory = nil }) { server in
+            let (alice, _) = try await server.register("alice")
+            let (bob, _) = try await server.register("bob")
+            let (carol, _) = try await server.register("carol")
+            let anonymous = server.session()
+            let tree = try await anonymous.get("/var/templates/worlds.2.json").object
+            let simple = (tree["group"] as? [String: Any])?["simple-group"] as? [String: Any]
+            #expect(simple?["joinRole"] as? String == "member" && (simple?["roles"] as? [String])?.count == 2)
+            #expect((tree["course"] as? [String: Any])?["basic-course"] != nil && tree["research"] != nil)
+            // A scripted world: no message, no schema version, an empty title and tags, an unknown user.
+            let data = #"{"id":"sailing","title":"","tags":[],"worldTemplate":"/var/templates/worlds/group/simple-group","usersToAdd":[{"userid":"bob","role":"member"},{"userid":"nobody","role":"member"}]}"#
+            let created = try await alice.post("/system/world/create", [("data", data)])
+            #expect(created.status == 200 && created.text.contains(#""created":true"#))
+            let group = try await anonymous.get("/system/userManager/group/sailing.json").object
+            #expect(Set(group["members"] as? [String] ?? []) == ["sailing-manager", "sailing-member"])
+            let properties = group["properties"] as? [String: Any] ?? [:]
+            #expect(properties["rep:group-managers"] as? [String] == ["sailing-manager"], "the creator manages through the role")
+            #expect(properties["sakai:joinRole"] as? String == "member" && properties["sakai:templateid"] as? String == "simple-group")
+            #expect(try await anonymous.get("/system/userManager/group/sailing-member.json").object["members"] as? [String] == ["bob"])
+            #expect(try await anonymous.get("/system/userManager/group/sailing-manager.json").object["members"] as? [String] == ["alice"])
+            #expect(try await alice.post("/system/userManager/group/sailing-member.update.html", [(":member", "carol")]).status == 200)
+            #expect(try await bob.post("/system/userManager/group/sailing-member.update.html", [(":member", "carol")]).status == 403)
+            // Taken and bad ids: 200, created false, nothing made.
+            for id in ["sailing", "bad/id", "x-member"] {
+                let again = try await alice.post("/system/world/create", [("data", #"{"id":"\#(id)"}"#)])
+                #expect(again.status == 200 && again.text.contains(#""created":false"#), "\(id)")
+            }
+            // A members-only course: its roles see it, nobody else.
+            let course = #"{"id":"physics","title":"Physics","visibility":"members-only","worldTemplate":"/var/templates/worlds/course/basic-course","usersToAdd":[{"userid":"bob","role":"student"}]}"#
+            #expect(try await alice.post("/system/world/create", [("data", course)]).text.contains(#""created":true"#))
+            #expect(try await bob.get("/system/userManager/group/physics.json").status == 200)
+            #expect(try await carol.get("/system/userManager/group/physics.json").status == 404)
+            #expect(try await anonymous.get("/system/userManager/group/physics-student.json").status == 404)
+            #expect(try await alice.post("/system/userManager/group/physics-ta.update.html", [(":member", "carol")]).status == 200, "the lecturer manages the TAs")
+            #expect(try await carol.get("/system/userManager/group/physics.json").status == 200, "a TA sees the course")
+            let groups = (try await bob.get("/system/me/groups.json").object["results"] as? [[String: Any]] ?? []).compactMap { $0["sakai:group-id"] as? String }
+            #expect(groups == ["physics", "sailing"])
+        }
+    }
 }
 

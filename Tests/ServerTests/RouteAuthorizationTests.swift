@@ -153,6 +153,10 @@ import TestSupport
                       expect: write(stranger: 403, viewer: 403, editor: 403, manager: .skip)),
             ],
             "widgets": [Probe(method: "GET", path: "/var/widgets.json", expect: all(200))],
+            "world.create": [
+                Probe(method: "POST", path: "/system/world/create", fields: [("data", #"{"id":"voyage","title":"Voyage"}"#)],
+                      expect: write(stranger: 200, viewer: 200, editor: 200, manager: .status(200))),
+            ],
             "group.create": [
                 Probe(method: "POST", path: "/system/userManager/group.create.html", fields: [(":name", "crew")],
                       expect: write(stranger: 400, viewer: 400, editor: 400, manager: .status(400))),

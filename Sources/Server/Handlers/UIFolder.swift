@@ -171,7 +171,18 @@ extension OakenService {
     func templates(_ call: Call) throws -> Reply {
         let sling = SlingPath(call.path)
         if call.path.hasSuffix(".json"), let node = ui?.templateNode(sling.resource, depth: sling.depth) { return .json(node) }
+        // Without the UI tree's templates, Oaken's own world templates answer.
+        if call.path.hasSuffix(".json"), let node = Self.builtInTemplateNode(sling.resource) { return .json(node) }
         return try staticFile(call)
+    }
+
+    /// A node of the built-in world template tree (`/var/templates/worlds[/<category>[/<id>]]`).
+    static func builtInTemplateNode(_ resource: String) -> JSONValue? {
+        let parts = resource.split(separator: "/").map(String.init)
+        guard parts.count >= 3, parts[0] == "var", parts[1] == "templates", parts[2] == "worlds" else { return nil }
+        var node: JSONValue? = WorldTemplate.builtInTree
+        for part in parts.dropFirst(3) { node = node?.objectValue?[part] }
+        return node
     }
 
     /// A file of the UI tree, or 404.

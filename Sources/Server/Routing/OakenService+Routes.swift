@@ -45,6 +45,9 @@ extension OakenService {
             try await service.deleteAccountsByList(call)
         },
         // Groups (§2.5).
+        Route("world.create", .paths([worldCreatePath]), methods: [.post], access: .signedIn) { service, call, _ in
+            try await service.createWorld(call)
+        },
         Route("group.create", .paths(groupCreatePaths), methods: [.post], access: .signedIn) { service, call, _ in
             try await service.createGroup(call)
         },
