@@ -12,10 +12,14 @@ import TestSupport
 
     actor Latencies {
         var slowest: Duration = .zero
+        var slowestRequest = ""
         var count = 0
         var failures: [Int] = []
-        func record(_ duration: Duration, status: Int) {
-            slowest = max(slowest, duration)
+        func record(_ duration: Duration, status: Int, request: String) {
+            if duration > slowest {
+                slowest = duration
+                slowestRequest = request
+            }
             count += 1
             if status != 200 { failures.append(status) }
         }
@@ -25,7 +29,8 @@ import TestSupport
         var limits = ExtractionLimits.standard
         limits.timeout = 3
         let extractor = DocumentExtractor.isolated(executable: LiveServer.oakenBinary, limits: limits)
-        let server = try await LiveServer.start(extractor: extractor)
+        // One extraction worker, as on a small site: the other core is the server's.
+        let server = try await LiveServer.start(extractor: extractor, extractionConcurrency: 1)
         do {
             let (alice, _) = try await server.register("alice")
             _ = try await alice.uploadOne("ordinary.txt", Array("ordinary words about plate tectonics".utf8))
@@ -36,12 +41,15 @@ import TestSupport
             let searching = Task {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for client in 0..<4 {
+                        // Each searcher on a connection of its own, kept alive, as browsers do.
+                        let session = server.session()
+                        if client > 0 { session.cookies = alice.cookies }
+                        session.keepingAlive()
                         group.addTask {
-                            let session = client == 0 ? server.session() : alice
                             while !Task.isCancelled {
                                 let started = clock.now
                                 let reply = try await session.get("/var/search/pool/all.json?q=tectonics&items=10")
-                                await latencies.record(started.duration(to: clock.now), status: reply.status)
+                                await latencies.record(started.duration(to: clock.now), status: reply.status, request: "a search")
                             }
                         }
                     }
@@ -53,7 +61,7 @@ import TestSupport
                 let bytes = [UInt8](try Data(contentsOf: Self.hostile.appendingPathComponent(name)))
                 let started = clock.now
                 let reply = try await alice.upload([(name, bytes)])
-                await latencies.record(started.duration(to: clock.now), status: reply.status == 201 ? 200 : reply.status)
+                await latencies.record(started.duration(to: clock.now), status: reply.status == 201 ? 200 : reply.status, request: "the upload of \(name)")
                 ids[name] = (reply.object[name] as? [String: Any])?["poolId"] as? String
             }
             await server.extracted()
@@ -64,7 +72,8 @@ import TestSupport
             let failures = await latencies.failures
             #expect(failures.isEmpty, "failed requests: \(failures)")
             #expect(seen > names.count, "the searchers got answers throughout (\(seen) requests)")
-            #expect(slowest < .seconds(2), "the slowest request took \(slowest)")
+            let slowestRequest = await latencies.slowestRequest
+            #expect(slowest < .seconds(2), "the slowest request, \(slowestRequest), took \(slowest)")
             // Every file ends with a recorded outcome.
             var outcomes: [String: String] = [:]
             for name in names {

@@ -31,7 +31,7 @@ final class LiveServer: @unchecked Sendable {
     static func start(
         userIDs: UserIDMode = .opaque, sessionLifetime: Duration = .seconds(20 * 60),
         firstLoginWait: Duration = .seconds(120), passwordCost: Int = 10, extractor: DocumentExtractor? = nil,
-        adminPassword: String? = nil, configure: (inout ServerOptions) -> Void = { _ in }
+        adminPassword: String? = nil, extractionConcurrency: Int = 2, configure: (inout ServerOptions) -> Void = { _ in }
     ) async throws -> LiveServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oaken-server-\(UUID().uuidString)")
         let site = try await Site.open(
@@ -54,7 +54,7 @@ final class LiveServer: @unchecked Sendable {
         let extraction = BackgroundExtraction(
             workers: ExtractionWorkers(
                 index: index, blobs: site.blobs, extractor: extractor ?? DocumentExtractor(pdf: PDFTextExtractor(), limits: .standard)),
-            concurrency: 2
+            concurrency: extractionConcurrency
         ) { error in Issue.record("extraction failed: \(error)") }
         let service = OakenService(site: site, options: options, logger: logger, extraction: extraction)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)

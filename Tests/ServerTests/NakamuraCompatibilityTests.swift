@@ -390,6 +390,12 @@ import TestSupport
             #expect(try await anonymous.get("/system/userManager/group/sailing-manager.json").object["members"] as? [String] == ["alice"])
             #expect(try await alice.post("/system/userManager/group/sailing-member.update.html", [(":member", "carol")]).status == 200)
             #expect(try await bob.post("/system/userManager/group/sailing-member.update.html", [(":member", "carol")]).status == 403)
+            // Joining a world goes through its join role, never a managing one.
+            let (dave, _) = try await server.register("dave")
+            #expect(try await dave.post("/~sailing-manager/joinrequests.create.html").status == 403)
+            #expect(try await dave.post("/~sailing/joinrequests.create.html").status == 200)
+            #expect(try await anonymous.get("/system/userManager/group/sailing-member.json").object["members"] as? [String] == ["bob", "carol", "dave"])
+            #expect(try await anonymous.get("/system/userManager/group/sailing-manager.json").object["members"] as? [String] == ["alice"])
             // Taken and bad ids: 200, created false, nothing made.
             for id in ["sailing", "bad/id", "x-member"] {
                 let again = try await alice.post("/system/world/create", [("data", #"{"id":"\#(id)"}"#)])

@@ -242,19 +242,32 @@ extension OakenService {
     func requestToJoin(_ group: GroupRecord, _ call: Call) async throws -> Reply {
         guard let me = call.viewer.userID else { throw HTTPFailure.forbidden("Anonymous users may not join groups") }
         guard call.parameters["userid"] ?? me == me else { throw HTTPFailure.forbidden("You may ask to join only for yourself") }
-        let parentID = group.summary.parentID ?? group.summary.id
-        let joinability = parentID == group.summary.id ? group.summary.joinability : try await metadata.group(id: parentID)?.summary.joinability
-        switch joinability {
+        // One joins a world through its join role only (never a managing role), and a plain
+        // group (one without roles) itself.
+        var parent = group
+        if let parentID = group.summary.parentID {
+            guard let record = try await metadata.group(id: parentID) else { throw HTTPFailure.notFound() }
+            parent = record
+        }
+        let joinRole = parent.summary.properties["sakai:joinRole"]?.stringValue
+        var target = group.summary.id
+        if group.summary.parentID != nil {
+            guard let joinRole, group.summary.roleID == joinRole else { throw HTTPFailure.forbidden("One joins this group as \(joinRole ?? "nobody")") }
+        } else if try await !metadata.roleGroupIDs(of: group.summary.id).isEmpty {
+            guard let joinRole else { throw HTTPFailure.forbidden("This group names no role to join as") }
+            target = "\(group.summary.id)-\(joinRole)"
+        }
+        switch parent.summary.joinability {
         case "yes":
             var change = GroupChange()
             change.addMembers = [me]
-            try await metadata.changeGroup(id: group.summary.id, change)
+            try await metadata.changeGroup(id: target, change)
         case "withauth":
-            try await metadata.requestToJoin(groupID: group.summary.id, userID: me)
+            try await metadata.requestToJoin(groupID: target, userID: me)
         default:
             break
         }
-        return .status(.ok, path: "/~\(group.summary.id)/joinrequests", for: call)
+        return .status(.ok, path: "/~\(target)/joinrequests", for: call)
     }
 
     /// `GET /var/joinrequests/list.json?groupId=`: the pending requests, for the group's
