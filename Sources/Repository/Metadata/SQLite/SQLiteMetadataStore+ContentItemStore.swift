@@ -93,55 +93,58 @@ extension SQLiteMetadataStore {
         importedFrom: ImportedFile?
     ) async throws -> ContentItem {
         let now = Self.now()
-        do {
-            try await writeImmediately { db in
-                guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT currentVersion, name FROM contentItem WHERE id = ?"), arguments: [id])
-                else { throw RepositoryError.notFound(kind: "item", id: id) }
-                let number = (row["currentVersion"] as Int) + 1
-                let name: String = row["name"]
-                let blobID = body.id.description
-                try Self.recordBlob(blobID, length: body.length, at: now, in: db)
-                try db.cachedStatement(sql: """
-                        INSERT INTO contentVersion (itemId, number, blobId, length, mimeType, fileName, savedAt, savedBy)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """).execute(arguments: [id, number, blobID, body.length, mimeType, name, now, savedBy])
-                try db.cachedStatement(sql: """
-                        UPDATE contentItem SET currentVersion = ?, mimeType = ?, lastModifiedAt = ?, lastModifiedBy = ?,
-                            bodyLastModifiedAt = ?
-                        WHERE id = ?
-                        """).execute(arguments: [number, mimeType, now, savedBy, now, id])
-                try Self.recordNewBody(of: id, blobID: blobID, by: savedBy, at: now, in: db)
-                if let importedFrom { try Self.recordImport(importedFrom, itemID: id, at: now, in: db) }
-                try blobs.publish(body)
-            }
-        } catch {
-            blobs.discard(body)
-            throw error
+        return try await storeBody(body, ofItem: id, blobs: blobs) { db in
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT currentVersion, name FROM contentItem WHERE id = ?"), arguments: [id])
+            else { throw RepositoryError.notFound(kind: "item", id: id) }
+            let number = (row["currentVersion"] as Int) + 1
+            let name: String = row["name"]
+            let blobID = body.id.description
+            try Self.recordBlob(blobID, length: body.length, at: now, in: db)
+            try db.cachedStatement(sql: """
+                    INSERT INTO contentVersion (itemId, number, blobId, length, mimeType, fileName, savedAt, savedBy)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """).execute(arguments: [id, number, blobID, body.length, mimeType, name, now, savedBy])
+            try db.cachedStatement(sql: """
+                    UPDATE contentItem SET currentVersion = ?, mimeType = ?, lastModifiedAt = ?, lastModifiedBy = ?,
+                        bodyLastModifiedAt = ?
+                    WHERE id = ?
+                    """).execute(arguments: [number, mimeType, now, savedBy, now, id])
+            try Self.recordNewBody(of: id, blobID: blobID, by: savedBy, at: now, in: db)
+            if let importedFrom { try Self.recordImport(importedFrom, itemID: id, at: now, in: db) }
         }
-        guard let item = try await item(id: id) else { throw RepositoryError.notFound(kind: "item", id: id) }
-        return item
     }
 
     package func replaceBody(
         ofItem id: String, body: StagedBlob, mimeType: String, savedBy: String, blobs: some BlobStore
     ) async throws -> ContentItem {
         let now = Self.now()
+        return try await storeBody(body, ofItem: id, blobs: blobs) { db in
+            guard let number = try Int.fetchOne(db.cachedStatement(sql: "SELECT currentVersion FROM contentItem WHERE id = ?"), arguments: [id])
+            else { throw RepositoryError.notFound(kind: "item", id: id) }
+            let blobID = body.id.description
+            try Self.recordBlob(blobID, length: body.length, at: now, in: db)
+            try db.cachedStatement(sql: """
+                    UPDATE contentVersion SET blobId = ?, length = ?, mimeType = ?, savedAt = ?, savedBy = ?
+                    WHERE itemId = ? AND number = ?
+                    """).execute(arguments: [blobID, body.length, mimeType, now, savedBy, id, number])
+            // The item's own row changes too, so that the search catalog reads its new body.
+            try db.cachedStatement(sql: """
+                    UPDATE contentItem SET mimeType = ?, lastModifiedAt = ?, lastModifiedBy = ?, bodyLastModifiedAt = ?
+                    WHERE id = ?
+                    """).execute(arguments: [mimeType, now, savedBy, now, id])
+            try Self.recordNewBody(of: id, blobID: blobID, by: savedBy, at: now, in: db)
+        }
+    }
+
+    /// Runs `change` in a transaction that holds the write lock and ends by publishing the
+    /// staged body (so that `gc` cannot interleave); whatever fails discards the body. Then
+    /// reads the item.
+    private func storeBody(
+        _ body: StagedBlob, ofItem id: String, blobs: some BlobStore, _ change: @escaping @Sendable (Database) throws -> Void
+    ) async throws -> ContentItem {
         do {
             try await writeImmediately { db in
-                guard let number = try Int.fetchOne(db.cachedStatement(sql: "SELECT currentVersion FROM contentItem WHERE id = ?"), arguments: [id])
-                else { throw RepositoryError.notFound(kind: "item", id: id) }
-                let blobID = body.id.description
-                try Self.recordBlob(blobID, length: body.length, at: now, in: db)
-                try db.cachedStatement(sql: """
-                        UPDATE contentVersion SET blobId = ?, length = ?, mimeType = ?, savedAt = ?, savedBy = ?
-                        WHERE itemId = ? AND number = ?
-                        """).execute(arguments: [blobID, body.length, mimeType, now, savedBy, id, number])
-                // The item's own row changes too, so that the search catalog reads its new body.
-                try db.cachedStatement(sql: """
-                        UPDATE contentItem SET mimeType = ?, lastModifiedAt = ?, lastModifiedBy = ?, bodyLastModifiedAt = ?
-                        WHERE id = ?
-                        """).execute(arguments: [mimeType, now, savedBy, now, id])
-                try Self.recordNewBody(of: id, blobID: blobID, by: savedBy, at: now, in: db)
+                try change(db)
                 try blobs.publish(body)
             }
         } catch {
