@@ -51,14 +51,17 @@ struct WorldTemplate: Sendable, Equatable {
         ],
     ]
 
+    /// A role as templates and `sakai:roles` write it.
+    static func json(_ role: GroupRole) -> JSONValue {
+        [
+            "id": .string(role.id), "title": .string(role.title), "titlePlural": .string(role.title + "S"),
+            "isManagerRole": .bool(role.isManagerRole), "manages": .array(role.manages.map(JSONValue.string)),
+        ]
+    }
+
     /// The template as the template tree shows it: roles as JSON strings, as Nakamura did.
     var node: JSONValue {
-        let roleValues: [JSONValue] = roles.map { role in
-            JSONValue.string(JSONValue.object([
-                "id": .string(role.id), "title": .string(role.title), "titlePlural": .string(role.title + "S"),
-                "isManagerRole": .bool(role.isManagerRole), "manages": .array(role.manages.map(JSONValue.string)),
-            ]).serialized)
-        }
+        let roleValues = roles.map { JSONValue.string(Self.json($0).serialized) }
         return [
             "id": .string(id), "title": .string(id.uppercased().replacingOccurrences(of: "-", with: "_")), "order": 0,
             "joinRole": .string(joinRole), "creatorRole": .string(creatorRole), "defaultaccess": .string(defaultAccess),
@@ -77,6 +80,9 @@ struct WorldTemplate: Sendable, Equatable {
         return .object(tree)
     }
 
+}
+
+extension WorldTemplate {
     /// A template read from the UI tree's JSON (roles as objects or JSON strings).
     init?(category: String, id: String, json: [String: JSONValue]) {
         var roles: [GroupRole] = []
@@ -97,19 +103,6 @@ struct WorldTemplate: Sendable, Equatable {
         self.init(
             category: category, id: id, roles: roles, joinRole: joinRole, creatorRole: creatorRole,
             defaultAccess: json["defaultaccess"]?.stringValue ?? "public", defaultJoin: json["defaultjoin"]?.stringValue ?? "yes")
-    }
-
-    init(
-        category: String, id: String, roles: [GroupRole], joinRole: String, creatorRole: String, defaultAccess: String,
-        defaultJoin: String
-    ) {
-        self.category = category
-        self.id = id
-        self.roles = roles
-        self.joinRole = joinRole
-        self.creatorRole = creatorRole
-        self.defaultAccess = defaultAccess
-        self.defaultJoin = defaultJoin
     }
 }
 
@@ -148,10 +141,7 @@ extension OakenService {
         let visibility = data["visibility"]?.stringValue ?? template.defaultAccess
         let joinability = data["joinability"]?.stringValue ?? template.defaultJoin
         let tags: [JSONValue] = if case .array(let values)? = data["tags"] { values.filter { $0.stringValue?.isEmpty == false } } else { [] }
-        let roles = JSONValue.array(template.roles.map { role in
-            ["id": .string(role.id), "title": .string(role.title), "isManagerRole": .bool(role.isManagerRole),
-             "manages": .array(role.manages.map(JSONValue.string))]
-        })
+        let roles = JSONValue.array(template.roles.map(WorldTemplate.json))
         let properties: [String: JSONValue] = [
             "sakai:roles": .string(roles.serialized), "sakai:joinRole": .string(template.joinRole),
             "sakai:creatorRole": .string(template.creatorRole), "sakai:category": .string(template.category),
