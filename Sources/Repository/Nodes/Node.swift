@@ -121,8 +121,9 @@ package protocol NodeStore: Sendable {
     /// everything below it.
     func tree(at path: String, depth: Int?, readableBy rule: NodeAccessRule) async throws -> NodeTree?
     /// Changes the node's properties, creating it and any missing ancestors. Throws
-    /// `.denied` when the caller may not write there.
-    func modifyNode(at path: String, _ change: NodeChange, as rule: NodeAccessRule) async throws
+    /// `.denied` when the caller may not write there. Returns whether the node existed before.
+    @discardableResult
+    func modifyNode(at path: String, _ change: NodeChange, as rule: NodeAccessRule) async throws -> Bool
     /// Writes a JSON object as a subtree: objects become child nodes, everything else
     /// properties; a `name@Delete` key removes child `name`. Throws `.denied`, changing
     /// nothing, when the caller may not write a node it would create, change or remove.

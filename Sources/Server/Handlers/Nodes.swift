@@ -46,8 +46,7 @@ extension OakenService {
         }
         switch call.parameters[":operation"] {
         case nil, "modify":
-            let existed = try await metadata.node(at: sling.resource) != nil
-            try await metadata.modifyNode(at: sling.resource, Self.nodeChange(from: call.parameters), as: call.viewer.nodeRule)
+            let existed = try await metadata.modifyNode(at: sling.resource, Self.nodeChange(from: call.parameters), as: call.viewer.nodeRule)
             return .status(existed ? .ok : .created, path: sling.resource, for: call, message: existed ? "OK" : "Created")
         case "import":
             guard call.parameters[":contentType"] == "json", let text = call.parameters[":content"] else {

@@ -33,12 +33,14 @@ extension SQLiteMetadataStore: NodeStore {
         }
     }
 
-    package func modifyNode(at path: String, _ change: NodeChange, as rule: NodeAccessRule) async throws {
+    @discardableResult
+    package func modifyNode(at path: String, _ change: NodeChange, as rule: NodeAccessRule) async throws -> Bool {
         try NodePath.validate(path)
         let now = Self.now()
-        try await database.write { db in
+        return try await database.write { db in
             let entries = try Self.accessEntries(around: path, in: db)
             guard rule.allows(.write, at: path, entries: entries) else { throw RepositoryError.denied(path) }
+            let existed = try Self.nodeExists(path, in: db)
             try Self.ensureNode(path, by: rule.userID, at: now, in: db)
             var properties = try Self.properties(at: path, in: db)
             for name in change.remove { properties[name] = nil }
@@ -46,6 +48,7 @@ extension SQLiteMetadataStore: NodeStore {
                 properties[name] = value
             }
             try Self.storeProperties(properties, at: path, by: rule.userID, now: now, in: db)
+            return existed
         }
     }
 
