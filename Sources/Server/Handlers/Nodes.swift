@@ -21,7 +21,7 @@ extension OakenService {
         }
         let sling = try await SlingPath.resolve(call.path) { try await metadata.node(at: $0) != nil }
         try NodePath.validate(sling.resource)
-        let home = Self.homeID(of: sling.resource)
+        let home = NodePath.homeID(of: sling.resource)
         if call.isSafe {
             if sling.selectors == ["acl"] { return try await accessList(sling.resource, viewer: call.viewer) }
             if sling.selectors.first == "count", sling.extension == "json", let home, sling.resource == "/~\(home)/message" {
@@ -76,8 +76,6 @@ extension OakenService {
             throw HTTPFailure.badRequest("the operation '\(operation)' is not supported")
         }
     }
-
-    static func homeID(of path: String) -> String? { NodePath.homeID(of: path) }
 
     func canRead(_ path: String, viewer: Viewer) async throws -> Bool {
         try await allows(.read, path, viewer: viewer)
